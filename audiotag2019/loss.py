@@ -54,6 +54,7 @@ def f2_per_sample(probs:torch.Tensor, # `(B, C)` probabilities
 # %% ../nbs/06_loss.ipynb #92379774
 class TagLoss(nn.Module):
     "Multi-label loss on logits, summed over classes and averaged over samples: BCE, focal (`gamma`), BCE++ (`drop_perfect`)."
+    accepts_mixup = True  # `MixUpUniform` passes it the `MixTarget` (y1, y2, a), not the mixed target
     def __init__(self,
                  gamma=0., # focal-loss exponent; 0 is plain BCE
                  drop_perfect=False, # BCE++: leave out of the mean every sample whose F2 at `thresh` already equals 1
