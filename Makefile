@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= demo_run
 
-.PHONY: env demo test bench export clean-nbs docs
+.PHONY: env demo test bench export clean-nbs docs docs-check
 
 env: $(STAMP)
 
@@ -34,3 +34,7 @@ export: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python scripts/build_docs.py
+
+# the same site, then every page opened in headless Chromium (Debian: apt-get install chromium)
+docs-check: $(STAMP)
+	$(BIN)/python scripts/build_docs.py --check
