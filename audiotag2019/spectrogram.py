@@ -20,7 +20,7 @@ from .core import DataError, SPLITS, FATDataset, load_dataset
 
 # %% auto #0
 __all__ = ['SpecParams', 'AudioError', 'load_audio', 'seed_normalise', 'librosa_melspec', 'trim_bounds', 'prepare_wave',
-           'default_device', 'mel_bands', 'MelSpectrogram', 'melspec_batch', 'SpecStore', 'build_store',
+           'default_device', 'mel_bands', 'MelSpectrogram', 'melspec_batch', 'SpecStore', 'build_store', 'write_store',
            'build_dataset_stores']
 
 # %% ../nbs/02_spectrogram.ipynb #56c33565
@@ -379,6 +379,30 @@ def build_store(files, # audio paths; their file names key the store and must be
             fd.flush()                        # the images first, then the index rows that point at them
             wr.writerows(rows); fi.flush()
     if failed: warnings.warn(f'{out}: {len(failed)} clip(s) could not be read and are recorded with status "error": ' + ' | '.join(failed[:10]))
+    return SpecStore(out)
+
+# %% ../nbs/02_spectrogram.ipynb #27201676
+def write_store(specs, # uint8 images `(n_mels, W)`, any widths
+                fnames, # one unique name per image
+                out, # the store's folder (replaced)
+                p=SpecParams(), # the recipe recorded with the store; `n_mels` must match the images
+                durations=None, # seconds of audio per clip (default: from the widths)
+               ) -> SpecStore:
+    "A `SpecStore` holding the given images."
+    specs, fnames = list(specs), list(fnames)
+    if len(specs) != len(fnames): raise ValueError(f'{len(specs)} images but {len(fnames)} names')
+    if len(set(fnames)) != len(fnames): raise ValueError('file names must be unique')
+    for f, s in zip(fnames, specs):
+        if s.dtype != np.uint8 or s.ndim != 2 or s.shape[0] != p.n_mels:
+            raise ValueError(f'{f}: expected a uint8 image ({p.n_mels}, W), got {s.dtype} {s.shape}')
+    out = Path(out); _open_store(out, p, resume=False)
+    durs = [s.shape[1]*p.hop/p.sr for s in specs] if durations is None else list(durations)
+    with open(out/'spec.u8', 'ab') as fd, open(out/'index.csv', 'a', newline='') as fi:
+        w, off = csv.writer(fi, lineterminator='\n'), 0
+        for f, s, d in zip(fnames, specs, durs):
+            fd.write(np.ascontiguousarray(s).tobytes())
+            w.writerow([f, off, s.shape[1], 'ok' if s.max() > 0 else 'silent', d, ''])
+            off += s.size
     return SpecStore(out)
 
 # %% ../nbs/02_spectrogram.ipynb #78fb68e3
