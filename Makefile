@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= demo_run
 
-.PHONY: env demo test bench export clean-nbs docs docs-check
+.PHONY: env demo test bench export clean-nbs docs readme docs-check
 
 env: $(STAMP)
 
@@ -38,3 +38,6 @@ docs: $(STAMP)
 # the same site, then every page opened in headless Chromium (Debian: apt-get install chromium)
 docs-check: $(STAMP)
 	$(BIN)/python scripts/build_docs.py --check
+
+readme: $(STAMP)
+	$(BIN)/python scripts/build_readme.py
