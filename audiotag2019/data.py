@@ -70,6 +70,7 @@ class SpecList:
     def __getitem__(self, i):
         k, j = self.keys[i]
         return self.parts[k][0][j]
+    @property
     def widths(self): return np.array([self[i].shape[-1] for i in range(len(self))])
     @property
     def fnames(self):

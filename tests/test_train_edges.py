@@ -1,0 +1,51 @@
+"Edge cases of `audiotag2019.train` that read badly as documentation: overwriting, a crash mid-epoch, noisy lists from csv."
+import json, warnings
+import numpy as np, pandas as pd, pytest
+warnings.filterwarnings('ignore')
+from fastai.callback.core import Callback
+from audiotag2019.demo import demo_dataset
+from audiotag2019.train import TrainConfig, open_data, train, train_cli, load_run, load_model
+
+TINY = TrainConfig.cpu_demo(size=64, bs=16, epochs=2, n_batches=2)
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    return open_data(demo_dataset('tiny'), specs=tmp_path_factory.mktemp('specs'))
+
+class Crash(Callback):
+    "A crash (not a clean cancel) in the middle of the second epoch."
+    def after_batch(self):
+        if self.epoch == 1 and self.training: raise KeyboardInterrupt
+
+def test_crash_mid_epoch_then_resume(data, tmp_path):
+    with pytest.raises(KeyboardInterrupt): train(TINY, data, tmp_path/'r', progress=False, cbs=[Crash()])
+    st = json.loads((tmp_path/'r'/'state.json').read_text())
+    assert st['epochs_done'] == 1 and not st['finished']
+    assert not list((tmp_path/'r'/'models').glob('*.tmp'))
+    r = train(TINY, data, tmp_path/'r', progress=False, resume=True)
+    assert r.finished and list(r.history.epoch) == [0, 1]
+
+def test_overwrite_starts_over(data, tmp_path):
+    train(TINY, data, tmp_path/'r', progress=False)
+    r = train(TINY.replace(loss='focal'), data, tmp_path/'r', progress=False, overwrite=True)
+    assert load_run(tmp_path/'r')[0].loss == 'focal' and len(r.history) == 2
+
+def test_resume_without_checkpoint_is_a_fresh_start(data, tmp_path):
+    r = train(TINY, data, tmp_path/'r', progress=False, resume=True)
+    assert r.finished
+
+def test_noisy_from_csv(data, tmp_path):
+    ds = data[0]
+    ds.noisy.head(3).assign(labels=ds.noisy.labels.head(3).map(','.join)).to_csv(tmp_path/'kept.csv', index=False)
+    r = train(TINY.replace(noisy_fnames=str(tmp_path/'kept.csv'), epochs=1), data, tmp_path/'r', progress=False)
+    assert json.loads((tmp_path/'r'/'config.json').read_text())['meta']['n_train'] == len(r.learn.dls.train_fnames)
+    assert set(ds.noisy.fname.head(3)) <= set(r.learn.dls.train_fnames)
+
+def test_cli_fold_all_and_last_checkpoint(data, tmp_path):
+    ds = data[0]
+    train_cli(str(ds.root), str(tmp_path/'r'), specs=str(data[1]['train_curated'].path.parent), preset='cpu_demo',
+              size=64, bs=16, epochs=1, n_batches=2, fold='all', quiet=True)
+    cfg, meta = load_run(tmp_path/'r')
+    assert cfg.fold is None and meta['n_train'] == len(ds.curated)
+    m, _, _ = load_model(tmp_path/'r', 'last')
+    assert not m.training
