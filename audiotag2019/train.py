@@ -30,7 +30,7 @@ from .loss import LOSSES, get_loss, LwLRAP, lwlrap, lwlrap_per_class, plot_per_c
 __all__ = ['CPU_DEMO', 'RUN_FILES', 'TrainConfig', 'open_data', 'make_dls', 'run_meta', 'RunCheckpoints', 'HistoryCSV',
            'TagLearner', 'TrainResult', 'plot_history', 'save_plots', 'predict_dl', 'train', 'load_run', 'load_model',
            'window_dl', 'predict_windows', 'label_ranks', 'select_noisy', 'SelectionResult', 'noisy_selection',
-           'logmel_stats', 'baseline_logreg', 'train_folds', 'train_cli']
+           'logmel_stats', 'baseline_model', 'baseline_logreg', 'train_folds', 'train_cli']
 
 # %% ../nbs/07_train.ipynb #82f439d7
 @dataclass
@@ -488,21 +488,26 @@ def logmel_stats(specs, # uint8 spectrograms `(n_mels, W)` (store, `SpecList` or
         feats.append(np.concatenate([x.mean(1), x.std(1), x.max(1)]))
     return np.stack(feats)
 
+def baseline_model(C=1.0, # inverse regularisation of the logistic regressions
+                  ):
+    "The baseline's classifier (unfitted): standardised log-mel statistics → one logistic regression per class."
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    return OneVsRestClassifier(make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000)))
+
 def baseline_logreg(data, # dataset root, `FATDataset`, or `(FATDataset, stores)`
                     fold=0, n_folds=5, seed=0, # the split, as in `TrainConfig` (the same folds as `get_dls`)
                     C=1.0, # inverse regularisation of the logistic regressions
                     specs=None, # store folder when `data` is a root
                    ) -> dict:
     "Log-mel statistics + one-vs-rest logistic regression on one fold: `{'lwlrap', 'preds', 'model'}`."
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
     ds, stores = open_data(data, specs, splits=('train_curated',))
     cur, y = stores['train_curated'], ds.targets('train_curated')
     tr, va = fold_split(multilabel_folds(y, n_folds, seed), fold)
     X = logmel_stats(SpecList((cur, [cur.lookup(f) for f in ds.curated.fname])))
-    clf = OneVsRestClassifier(make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000)))
+    clf = baseline_model(C)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # classes absent from the training fold get a constant predictor
         clf.fit(X[tr], y[tr])
