@@ -1,42 +1,39 @@
-"""TTA speed: batched `predict_specs` (slices of many clips per batch) vs one clip at a time, on the demo test set.
+"""TTA speed: `tta.predict_specs` against the method's one-clip-at-a-time loop, on the demo test set.
 
-Three ways to get the same per-clip probabilities (slice-max over every 128-frame slice, four-flip averaging):
-- `batched`: `tta.predict_specs`, `--bs` slices of many clips per batch, each batch run once per flip;
-- `per-clip`: one clip at a time, that clip's slices as one batch (per flip) — `predict_specs` on one clip;
-- `per-slice`: the method's original loop: clip by clip, flip by flip, one slice at a time (batch of 1), each slice through
-  the validation preprocessing on its own.
-All three must agree (max abs difference printed; asserted < 1e-5). Prints clips/s (median of `--runs`), the ratios, and a
-markdown table. The model is random-initialised (speed does not depend on the weights).
-Usage: python scripts/bench_tta.py [--demo default] [--arch xresnet18] [--width 0.25] [--img 128] [--runs 3] [--full]"""
+Three ways to the same per-clip probabilities (slice-max over every 128-frame slice of a clip, four-flip averaging):
+- `seed loop` (the reference): the method's loop — for each flip, for each clip, the clip's slices prepared one by one,
+  stacked into one batch and run through the model as it is (eager PyTorch);
+- `batched, eager`: `predict_specs(jit=False)`: slices of many clips per batch, the eager model;
+- `batched`: `predict_specs` as shipped: the same batches and, on CPU, the TorchScript-optimised model (`tta.inference_model`).
+All must agree with the reference (max abs difference printed; asserted < 1e-5). Prints clips/s (median of `--runs`), the
+speed-up over the reference, the model's arithmetic rate (GFLOP/s) next to a large matrix product's on the same machine and
+threads (a practical ceiling), and a markdown table. Models are random-initialised (speed does not depend on the weights).
+Default model: the demo's (`TrainConfig.cpu_demo()`); `--full` adds the method's xresnet18 at 256 px.
+Usage: python scripts/bench_tta.py [--demo default] [--bs 8,16,32] [--runs 3] [--full] [--threads N]"""
 import tempfile, time, warnings
 warnings.filterwarnings('ignore', message='.*torch.jit.script.*')
 import numpy as np
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 from fastcore.script import call_parse, store_true
 from audiotag2019.demo import demo_dataset
 from audiotag2019.core import load_dataset
 from audiotag2019.spectrogram import build_dataset_stores
 from audiotag2019.augment import N_FLIPS, flip_spec
 from audiotag2019.model import get_model
-from audiotag2019.tta import predict_specs, slice_clip, tta_tfms, slice_starts
+from audiotag2019.train import TrainConfig
+from audiotag2019.tta import predict_specs, slice_clip, tta_tfms, slice_starts, flip_block, DEFAULT_BS
 
-def per_clip(model, specs, n_classes, img):
-    "One clip at a time: each clip's slices as their own batch."
-    return np.concatenate([predict_specs(model, [s], n_classes, size=img, progress=False) for s in specs])
-
-def per_slice(model, specs, n_classes, img):
-    "The original loop: per clip, per flip, per slice, a batch of one."
-    model.eval(); tfm = tta_tfms(img); res = []
+def seed_loop(model, specs, n_classes, size):
+    "The method's loop: per flip, per clip, the clip's slices (prepared one by one) as one batch, the eager model."
+    model.eval(); tfm = tta_tfms(size); res = np.zeros((N_FLIPS, len(specs), n_classes), np.float32)
     with torch.inference_mode():
-        for spec in specs:
-            sl = slice_clip(spec)
-            per_flip = []
-            for f in range(N_FLIPS):
-                probs = [torch.sigmoid(model(tfm(flip_spec(torch.from_numpy(np.ascontiguousarray(s))[None, None], f)).as_subclass(torch.Tensor))[0, f*n_classes:(f+1)*n_classes])
-                         for s in sl]
-                per_flip.append(torch.stack(probs).max(0).values)
-            res.append(torch.stack(per_flip).mean(0).numpy())
-    return np.stack(res)
+        for f in range(N_FLIPS):
+            for i, spec in enumerate(specs):
+                xb = torch.cat([tfm(flip_spec(torch.from_numpy(np.ascontiguousarray(s))[None, None], f)).as_subclass(torch.Tensor)
+                                for s in slice_clip(spec)])
+                res[f, i] = torch.sigmoid(flip_block(model(xb), f, n_classes)).max(0).values.numpy()
+    return res.mean(0)
 
 def timed(fn, runs):
     ts, out = [], None
@@ -44,50 +41,63 @@ def timed(fn, runs):
         t0 = time.perf_counter(); out = fn(); ts.append(time.perf_counter() - t0)
     return out, float(np.median(ts)), ts
 
-def bench(specs, arch, width, img, bs, runs, n_classes, skip_slice=False):
+def gemm_gflops(n=2048, reps=10):
+    "FLOP rate of a large float32 matrix product on this machine and thread count: the practical ceiling for convolutions."
+    a, b = torch.randn(n, n), torch.randn(n, n); a @ b
+    t0 = time.perf_counter()
+    for _ in range(reps): a @ b
+    return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
+
+def model_flops(model, size):
+    with FlopCounterMode(display=False) as fc, torch.inference_mode(): model(torch.zeros(1, 1, size, size))
+    return fc.get_total_flops()
+
+def bench(specs, arch, width, sa, size, bss, runs, n_classes):
     torch.manual_seed(0)
-    model = get_model(arch, n_out=N_FLIPS * n_classes, width=width).eval()
-    ways = {'batched': lambda: predict_specs(model, specs, n_classes, size=img, bs=bs, progress=False),
-            'per-clip': lambda: per_clip(model, specs, n_classes, img)}
-    if not skip_slice: ways['per-slice'] = lambda: per_slice(model, specs, n_classes, img)
-    ways['batched']()  # warm-up
+    model = get_model(arch, n_out=N_FLIPS * n_classes, width=width, sa=sa).eval()
+    ways = {'seed loop': lambda: seed_loop(model, specs, n_classes, size)}
+    for bs in bss:
+        ways[f'batched, eager, bs {bs}'] = lambda bs=bs: predict_specs(model, specs, n_classes, size=size, bs=bs, jit=False, progress=False)
+        ways[f'batched, bs {bs}'] = lambda bs=bs: predict_specs(model, specs, n_classes, size=size, bs=bs, progress=False)
+    predict_specs(model, specs[:8], n_classes, size=size, progress=False)  # warm-up
     res = {k: timed(f, runs) for k, f in ways.items()}
-    ref = res['batched'][0]
+    ref = res['seed loop'][0]
+    gflop = model_flops(model, size) * sum(len(slice_starts(s.shape[1])) for s in specs) * N_FLIPS / 1e9
     rows = []
     for k, (out, med, ts) in res.items():
         diff = float(np.abs(out - ref).max())
-        assert diff < 1e-5, f'{k} differs from batched by {diff}'
-        rows.append((k, len(specs) / med, med, diff, ts))
+        assert diff < 1e-5, f'{k} differs from the seed loop by {diff}'
+        rows.append((k, len(specs) / med, med, res['seed loop'][1] / med, gflop / med, diff, ts))
     return rows
 
 @call_parse
 def main(demo:str='default', # demo dataset size: 'tiny', 'small', 'default'
-         arch:str='xresnet18', # model architecture
-         width:float=0.25, # model width
-         img:int=128, # input side the slices are resized to (the method: 256)
-         bs:int=64, # slices per batch of the batched path
+         bs:str=None, # slices per batch of the batched ways, comma-separated (default: `tta.DEFAULT_BS['cpu']`)
          runs:int=3, # timed runs per way (median)
          threads:int=None, # torch threads (default: torch's)
-         full:store_true=False, # also xresnet18 at full width
+         full:store_true=False, # also the method's model: xresnet18, full width, 256 px
          max_clips:int=None, # use only the first clips of the test set
         ):
-    "Benchmark batched TTA against one-clip-at-a-time loops."
+    "Benchmark batched TTA against the method's one-clip-at-a-time loop."
     if threads: torch.set_num_threads(threads)
+    bss = [int(b) for b in bs.split(',')] if bs else [DEFAULT_BS['cpu']]
     root = demo_dataset(demo)
     vocab = load_dataset(root).vocab
     with tempfile.TemporaryDirectory() as d:
         store = build_dataset_stores(root, d, splits=('test',), progress=False)['test']
         specs = [np.array(s) for s in store][:max_clips]
     n_sl = np.array([len(slice_starts(s.shape[1])) for s in specs])
+    peak = float(np.median([gemm_gflops() for _ in range(3)]))
     print(f'demo {demo!r} test set: {len(specs)} clips, {n_sl.sum()} slices (per clip: median {np.median(n_sl):.0f}, max {n_sl.max()}), '
-          f'{len(vocab)} classes, {N_FLIPS} flips; torch threads {torch.get_num_threads()}')
-    configs = [(arch, width, img)] + ([('xresnet18', 1.0, img)] if full and (arch, width) != ('xresnet18', 1.0) else [])
-    lines = ['| model | input | way | clips/s | s per run (median of %d) | speed-up of batched | max abs diff |' % runs, '|---|---|---|---|---|---|---|']
-    for a, w, i in configs:
-        rows = bench(specs, a, w, i, bs, runs, len(vocab))
-        base = {k: s for k, _, s, _, _ in rows}
-        for k, cps, med, diff, ts in rows:
-            sp = '—' if k == 'batched' else f'{med / base["batched"]:.1f}×'
-            print(f'{a} w{w} {i}px {k:>9}: {cps:7.2f} clips/s, runs {", ".join(f"{t:.2f}" for t in ts)} s, max abs diff {diff:.1e}')
-            lines.append(f'| {a} width {w} | {i}×{i} | {k} | {cps:.1f} | {med:.2f} | {sp} | {diff:.1e} |')
+          f'{len(vocab)} classes, {N_FLIPS} flips; torch threads {torch.get_num_threads()}; float32 matrix product: {peak:.0f} GFLOP/s')
+    c = TrainConfig.cpu_demo()
+    configs = [(c.arch, c.width, c.sa, c.size)] + ([('xresnet18', 1.0, True, 256)] if full else [])
+    lines = [f'| model | input | way | clips/s | s per run (median of {runs}) | speed-up over the seed loop | GFLOP/s (% of matrix product) | max abs diff |',
+             '|---|---|---|---|---|---|---|---|']
+    for a, w, sa, size in configs:
+        for k, cps, med, sp, gfs, diff, ts in bench(specs, a, w, sa, size, bss, runs, len(vocab)):
+            print(f'{a} w{w} {size}px {k:>22}: {cps:7.2f} clips/s, {sp:4.2f}×, {gfs:5.1f} GFLOP/s ({gfs / peak:4.0%}), '
+                  f'runs {", ".join(f"{t:.2f}" for t in ts)} s, max abs diff {diff:.1e}', flush=True)
+            lines.append(f'| {a} width {w} | {size}×{size} | {k} | {cps:.1f} | {med:.2f} | {"—" if k == "seed loop" else f"{sp:.2f}×"} | '
+                         f'{gfs:.0f} ({gfs / peak:.0%}) | {diff:.1e} |')
     print('\n' + '\n'.join(lines))
