@@ -85,7 +85,7 @@ def predict_folder(run, # a training run folder (`config.json` + `models/`)
                    which='best', # checkpoint
                    reduce='max', # over each clip's slices: 'max' or 'mean'
                    flips=True, # flip averaging (when the model was trained with flips as labels)
-                   bs=None, # slices per batch (None: `tta.DEFAULT_BS` of the device: 16 on CPU, 128 on a GPU)
+                   bs=None, # slices per batch (None: `tta.DEFAULT_BS` of the device: 8 on CPU, 128 on a GPU)
                    progress=True, # progress bars
                   ) -> tuple:
     "`(prediction table, problems)`: TTA probabilities of every readable clip, and `{fname: reason}` of those left out."
