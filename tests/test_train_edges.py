@@ -49,3 +49,16 @@ def test_cli_fold_all_and_last_checkpoint(data, tmp_path):
     assert cfg.fold is None and meta['n_train'] == len(ds.curated)
     m, _, _ = load_model(tmp_path/'r', 'last')
     assert not m.training
+
+def test_read_only_specs_folder_is_named(monkeypatch, tmp_path):
+    "Stores that cannot be written (read-only Kaggle input) give an error that names the folder and the way out."
+    import errno
+    import audiotag2019.train as tr
+    from audiotag2019.core import DataError
+    def read_only(ds, out, **kw): raise OSError(errno.EROFS, 'Read-only file system', str(out))
+    monkeypatch.setattr(tr, 'build_dataset_stores', read_only)
+    with pytest.raises(DataError, match=r'cannot write the spectrogram stores there \(Read-only file system\); pass a writable folder'):
+        open_data(demo_dataset('tiny'), specs=tmp_path/'ro')
+    def other(ds, out, **kw): raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(tr, 'build_dataset_stores', other)
+    with pytest.raises(OSError, match='No space left'): open_data(demo_dataset('tiny'), specs=tmp_path/'full')
