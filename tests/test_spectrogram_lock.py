@@ -3,7 +3,7 @@ import subprocess, sys, textwrap
 import numpy as np
 from audiotag2019.core import load_dataset
 from audiotag2019.demo import demo_dataset
-from audiotag2019.spectrogram import build_store
+from audiotag2019.spectrogram import build_store, SpecStore
 
 BUILD = textwrap.dedent('''
     import sys, warnings; warnings.filterwarnings('ignore')
@@ -22,7 +22,6 @@ def test_concurrent_builds_take_turns(tmp_path):
     procs = [subprocess.Popen([sys.executable, '-c', BUILD, str(root), str(shared)]) for _ in range(2)]
     assert [p.wait(timeout=600) for p in procs] == [0, 0]
     ref = build_store(files, tmp_path/'alone', batch_size=4, progress=False, device='cpu')
-    from audiotag2019.spectrogram import SpecStore
     got = SpecStore(shared)
     assert got.fnames == ref.fnames                     # each clip once, in order
     assert (shared/'spec.u8').stat().st_size == (tmp_path/'alone'/'spec.u8').stat().st_size
