@@ -482,6 +482,7 @@ def _corrupt(rng, labels, classes):
 def demo_plan(seed=0, # random seed
               size=1.0, # scales the number of clips
               classes=None, # default: all of `DEMO_CLASSES`
+              noisy=1.0, # scales the noisy clips further (4 with size 4: as many noisy as curated clips, like a real noisy set)
              ) -> pd.DataFrame:
     "The clips of a demo dataset: split, fname, main source, true labels, written labels, target duration."
     classes = list(classes or DEMO_CLASSES)
@@ -489,7 +490,7 @@ def demo_plan(seed=0, # random seed
     order = {c: i for i, c in enumerate(FAT2019_CLASSES)}
     mins = {'train_curated': C, 'train_noisy': 4, 'test': max(2, C//2)}
     for si, split in enumerate(SPLITS):
-        n = max(mins[split], int(round(PER_CLASS[split]*C*size)))
+        n = max(mins[split], int(round(PER_CLASS[split]*C*size*(noisy if split == 'train_noisy' else 1))))
         main = np.concatenate([rng.permutation(C) for _ in range(-(-n//C))])[:n]  # balanced: every class once per round
         durs = _durations(rng, n, split)
         for i in range(n):
@@ -515,11 +516,12 @@ def make_demo_dataset(path, # folder to create (must be absent or empty)
                       seed=0, # random seed: the same seed gives byte-identical files
                       size=1.0, # scales the number of clips: 0.1 for tests, 1 default, 5 for benchmarks
                       progress=True, # show a progress bar
+                      noisy=1.0, # scales the noisy clips further (see `demo_plan`)
                      ) -> Path:
     "Render the demo dataset into `path` in the FSDKaggle2019 layout (plus test and noisy truth); returns `path`."
     path = Path(path)
     if path.exists() and any(path.iterdir()): raise FileExistsError(f'{path} is not empty; the demo dataset needs a new or empty folder')
-    plan = demo_plan(seed, size)
+    plan = demo_plan(seed, size, noisy=noisy)
     for s in SPLITS: (path/s).mkdir(parents=True, exist_ok=True)
     sources = []
     for r in (progress_bar(list(plan.itertuples()), leave=False) if progress else plan.itertuples()):
@@ -615,9 +617,10 @@ def demo_dataset(size='tiny', # 'tiny' (seconds, for tests), 'small', 'default',
 def demo_data(path:str, # folder to write the dataset into (absent or empty)
               seed:int=0, # random seed: the same seed gives byte-identical files
               size:float=1.0, # scales the number of clips (0.15 tiny, 1 default, 5 for benchmarks)
+              noisy:float=1.0, # scales the noisy clips further (size 4 --noisy 4: 600 curated and 600 noisy clips)
              ):
     "Build the demo dataset (FSDKaggle2019 layout) in `path` and print a summary."
     t0 = time.time()
-    make_demo_dataset(path, seed=seed, size=size)
+    make_demo_dataset(path, seed=seed, size=size, noisy=noisy)
     s = demo_summary(path)
     print(format_summary(s, load_dataset(path).vocab) + f'\nbuilt in {time.time()-t0:.1f} s: {Path(path).resolve()}')
