@@ -4,16 +4,20 @@
 
 # %% ../nbs/00_core.ipynb #90c67fd8
 from __future__ import annotations
-import os, warnings
+import hashlib, os, tempfile, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+import filelock
 import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['KAGGLE_ROOT', 'SPLITS', 'AUDIO_EXTS', 'DataError', 'split_labels', 'join_labels', 'labels2multihot',
+__all__ = ['KAGGLE_ROOT', 'SPLITS', 'AUDIO_EXTS', 'FileLock', 'DataError', 'split_labels', 'join_labels', 'labels2multihot',
            'multihot2labels', 'read_labels_csv', 'read_vocab', 'list_audio', 'FATDataset', 'find_data_root',
-           'load_dataset', 'FileLock']
+           'load_dataset', 'lock_for']
+
+# %% ../nbs/00_core.ipynb #72f737c2
+warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning, module=r'torch\.jit\._script')
 
 # %% ../nbs/00_core.ipynb #fc58b4c7
 KAGGLE_ROOT = Path('../input/freesound-audio-tagging-2019')  # where a Kaggle kernel sees the competition data
@@ -117,11 +121,14 @@ def read_vocab(root, # a dataset root in the FSDKaggle2019 layout
     return sorted(labs)
 
 # %% ../nbs/00_core.ipynb #ee4d02c9
-def list_audio(folder) -> list:
-    "Sorted names of the audio files (wav, flac, ogg, mp3) directly in `folder`."
+def list_audio(folder, # a folder
+               recursive=False, # also the files in its sub-folders, named by their relative path ('birds/a.wav')
+              ) -> list:
+    "Sorted names of the audio files (wav, flac, ogg, mp3) in `folder`."
     folder = Path(folder)
     if not folder.is_dir(): return []
-    return sorted(p.name for p in folder.iterdir() if p.suffix.lower() in AUDIO_EXTS and p.is_file())
+    ps = folder.rglob('*') if recursive else folder.iterdir()
+    return sorted(p.relative_to(folder).as_posix() for p in ps if p.suffix.lower() in AUDIO_EXTS and p.is_file())
 
 @dataclass
 class FATDataset:
@@ -176,14 +183,18 @@ def load_dataset(root=None, # dataset folder; default: Kaggle's input folder
     return FATDataset(root, vocab, curated, nz, pd.DataFrame({'fname': names}))
 
 # %% ../nbs/00_core.ipynb #c99f0088
-class FileLock:
-    "Context manager: an exclusive lock on the file `path` (created if needed), waiting while another process holds it."
-    def __init__(self, path): self.path = Path(path)
-    def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.f = open(self.path, 'a+')
-        try:
-            import fcntl; fcntl.flock(self.f, fcntl.LOCK_EX)
-        except ImportError: pass
-        return self
-    def __exit__(self, *exc): self.f.close()  # closing releases the lock
+FileLock = filelock.FileLock  # the library's inter-process lock: `with FileLock(path): ...`
+
+def _lock_dir() -> Path:
+    who = str(os.getuid()) if hasattr(os, 'getuid') else os.environ.get('USERNAME', 'user')
+    d = Path(tempfile.gettempdir())/f'audiotag2019-locks-{who}'  # per user: another user's folder may not be writable
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+def lock_for(target, # the file or folder to guard (need not exist yet)
+             timeout=-1, # seconds to wait for it; -1: as long as it takes
+            ) -> filelock.FileLock:
+    "A `FileLock` guarding `target`, its lock file in a per-user temporary folder (keyed by `target`'s absolute path), not beside `target`."
+    p = Path(target).absolute()
+    key = hashlib.sha1(str(p.resolve()).encode()).hexdigest()[:16]
+    return FileLock(_lock_dir()/f'{p.name}-{key}.lock', timeout=timeout)
