@@ -8,6 +8,7 @@ import random
 from typing import NamedTuple
 import numpy as np
 import torch
+from . import core  # first: it silences the deprecation warning fastai's import raises under torch ≥ 2.10
 from fastai.torch_core import TensorImage
 from fastai.data.transforms import IntToFloatTensor, Normalize, Transform  # fastai's own Transform (fasttransform)
 from fastai.vision.augment import RandTransform, AffineCoordTfm, aug_transforms

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import Dataset
+from . import core  # first: it silences the deprecation warning fastai's import raises under torch ≥ 2.10
 from fastai.data.core import TfmdDL, DataLoaders
 from .core import FATDataset, DataError, load_dataset, labels2multihot
 from .spectrogram import SpecStore
@@ -151,7 +152,8 @@ def _check_ok(store, idx, split):
     if hasattr(store, 'status'):
         st = np.asarray(store.status)[idx]
         bad = [store.fnames[i] for i, s in zip(idx, st) if s == 'error']
-        if bad: raise DataError(f'{split}: {len(bad)} clip(s) failed to decode and cannot be trained on, e.g. {bad[:3]} (see the store\'s `errors()`)')
+        if bad: raise DataError(f'{split}: {len(bad)} clip(s) failed to decode and cannot be trained on, e.g. {bad[:3]}; '
+                                f'list them with `audiotag2019 errors {getattr(store, "path", "STORE")}`')
 
 def get_dls(ds:FATDataset, # the dataset (labels, vocabulary)
             stores:dict, # split → `SpecStore` (from `build_dataset_stores`)

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from . import core  # first: it silences the deprecation warning fastai's import raises under torch ≥ 2.10
 from fastai.learner import Metric
 
 # %% auto #0

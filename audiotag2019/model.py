@@ -6,6 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import nn
+from . import core  # first: it silences the deprecation warning fastai's import raises under torch ≥ 2.10
 from fastai.layers import ResBlock, SimpleSelfAttention
 from fastai.vision.models.xresnet import XResNet
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_spectrogram.ipynb #d41eb8cc
 from __future__ import annotations
-import csv, io, json, os, warnings
+import csv, io, json, os, re, warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, asdict
@@ -16,7 +16,7 @@ import torch
 import soundfile as sf
 import librosa
 from fastprogress.fastprogress import progress_bar
-from .core import DataError, SPLITS, FATDataset, load_dataset, FileLock
+from .core import DataError, SPLITS, FATDataset, load_dataset, lock_for
 
 # %% auto #0
 __all__ = ['SpecParams', 'AudioError', 'load_audio', 'seed_normalise', 'librosa_melspec', 'trim_bounds', 'prepare_wave',
@@ -46,11 +46,34 @@ class SpecParams:
 class AudioError(DataError):
     "An audio file that cannot be decoded; the message names the file."
 
+def _header_frames(info):
+    "Frames the header promises. libsndfile shortens a WAV's count to the bytes present, and logs the header's: `data : 264600 (should be 56)`."
+    log = info.extra_info or ''
+    m, ba = re.search(r'^data\s*:\s*(\d+)\s*\(should be \d+\)', log, re.M), re.search(r'Block Align\s*:\s*(\d+)', log)
+    return max(info.frames, int(m[1])//int(ba[1])) if m and ba and int(ba[1]) else info.frames
+
+def _decode(path):
+    "`(samples (n, channels), rate, frames the header promises)`; what a damaged file holds before the damage, if anything."
+    fail = lambda e: AudioError(f'{path}: cannot decode audio ({type(e).__name__}: {e})'.replace('\n', ' '))
+    try: info = sf.info(str(path))
+    except Exception as e: raise fail(e) from e
+    try: return (*sf.read(str(path), dtype='float32', always_2d=True), _header_frames(info))
+    except Exception as e: err = e
+    blocks = []  # a cut FLAC stops decoding at the cut: keep the blocks before it
+    try:
+        with sf.SoundFile(str(path)) as f:
+            for b in f.blocks(4096, dtype='float32', always_2d=True): blocks.append(b)
+    except Exception: pass
+    if not blocks: raise fail(err) from err
+    return np.concatenate(blocks), info.samplerate, _header_frames(info)
+
 def _read(path, sr):
     "Decode `path` to float32 mono at `sr`; also returns notes on what was done to it."
     notes = []
-    try: y, fsr = sf.read(str(path), dtype='float32', always_2d=True)
-    except Exception as e: raise AudioError(f'{path}: cannot decode audio ({type(e).__name__}: {e})'.replace('\n', ' ')) from e
+    y, fsr, promised = _decode(path)
+    if len(y) < promised:
+        if not len(y): raise AudioError(f'{path}: truncated: the header promises {promised} frames, the file holds none')
+        notes.append(f'truncated: {len(y)} of the {promised} frames its header promises')
     if y.shape[1] > 1: notes.append(f'mixed down from {y.shape[1]} channels'); y = y.mean(1)
     else: y = y[:, 0]
     bad = ~np.isfinite(y)
@@ -59,13 +82,19 @@ def _read(path, sr):
     if not len(y): notes.append('no samples')
     return np.ascontiguousarray(y, dtype=np.float32), notes
 
+def _damage(notes):
+    "The status a clip's notes call for: 'truncated', 'repaired' (NaN/inf samples zeroed), or None."
+    if any(n.startswith('truncated') for n in notes): return 'truncated'
+    if any('NaN/inf' in n for n in notes): return 'repaired'
+    return None
+
 def load_audio(path, # an audio file soundfile can read (wav, flac, ogg, ...)
                sr=44100, # the sample rate to return
               ) -> np.ndarray:
-    "Decode `path` to `float32` mono at `sr` (mix down, resample, NaN/inf → 0 with a warning)."
+    "Decode `path` to `float32` mono at `sr` (mix down, resample; NaN/inf → 0 and a cut-short file, each with a warning)."
     y, notes = _read(path, sr)
     for n in notes:
-        if 'NaN' in n: warnings.warn(f'{path}: {n}')
+        if 'NaN' in n or n.startswith('truncated'): warnings.warn(f'{path}: {n}')
     return y
 
 # %% ../nbs/02_spectrogram.ipynb #9a226295
@@ -298,6 +327,27 @@ class SpecStore:
     def errors(self): 
         "Index rows of the clips that could not be read."
         return self.index[self.index.status == 'error']
+    def handled(self):
+        "Index rows of the clips stored after something was done to them (status other than 'ok', or a note in `message`), failures aside."
+        ix = self.index
+        return ix[(ix.status != 'error') & ((ix.status != 'ok') | (ix.message != ''))]
+    def counts(self) -> dict:
+        "How many clips were stored as they are (`ok`), stored after something was done to them (`handled`), or could not be read (`failed`)."
+        n, h, f = len(self), len(self.handled()), len(self.errors())
+        return {'ok': n - h - f, 'handled': h, 'failed': f}
+    def summary(self, n=5, # failed files named
+               ) -> str:
+        "One line: the clips ok / handled (and what was done) / failed, the failed files by name."
+        c, h = self.counts(), self.handled()
+        kinds = pd.Series([s for s in h.status if s != 'ok'] +
+                          [k for m in h.message for k in ('resampled', 'mixed down') if k in m]).value_counts()
+        s = f'{self.path.name}: {len(self)} clips: {c["ok"]} ok, {c["handled"]} handled'
+        if len(kinds): s += ' (' + ', '.join(f'{v} {k}' for k, v in kinds.items()) + ')'
+        s += f', {c["failed"]} failed'
+        if c['failed']:
+            bad = self.errors().fname.tolist()
+            s += ': ' + ', '.join(bad[:n]) + (f' and {len(bad) - n} more' if len(bad) > n else '')
+        return s
     def __repr__(self):
         c = self.index.status.value_counts().to_dict()
         return f'SpecStore({self.path}: {len(self)} clips, {int(self._w.sum())} frames, {c})'
@@ -338,22 +388,24 @@ def build_store(files, # audio paths; their file names key the store and must be
                 resume=True, # keep the clips an earlier (interrupted) build of `out` finished; compute only the rest
                 device=None, # torch device; default: CUDA when available
                 on_error='record', # 'record' an unreadable clip (status 'error', with a warning) or 'raise'
+                names=None, # the store's key of each file (default: its file name)
                ) -> SpecStore:
     "Compute the spectrograms of `files` into one memory-mapped store at `out`, streaming and resumable."
     if on_error not in ('record', 'raise'): raise ValueError(f"on_error must be 'record' or 'raise', not {on_error!r}")
     files, out = [Path(f) for f in files], Path(out)
-    names = [f.name for f in files]
+    names = [f.name for f in files] if names is None else [str(n) for n in names]
+    if len(names) != len(files): raise ValueError(f'{len(files)} files but {len(names)} names')
     dup = sorted({n for n in names if names.count(n) > 1}) if len(set(names)) < len(names) else []
     if dup: raise DataError(f'{len(dup)} file name(s) appear more than once, e.g. {dup[:3]}: a store is keyed by file name')
-    with FileLock(out.parent/f'.{out.name}.lock'):  # another process building `out` finishes first; this one then resumes
+    with lock_for(out):  # another process building `out` finishes first; this one then resumes
         done, end = _open_store(out, p, resume)
-        todo = [f for f in files if f.name not in done]
+        todo = [(f, n) for f, n in zip(files, names) if n not in done]
         mel = _melspec(p, str(torch.device(device) if device is not None else default_device()))
         batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
-        failed = []
+        failed, damaged = [], []
         with ThreadPoolExecutor(max(1, n_workers)) as pool, open(out/'spec.u8', 'ab') as fd, open(out/'index.csv', 'a', newline='') as fi:
             wr = csv.writer(fi, lineterminator='\n')
-            submit = lambda b: [pool.submit(_prepare_file, f, p) for f in b]
+            submit = lambda b: [pool.submit(_prepare_file, f, p) for f, _ in b]
             nxt = submit(batches[0]) if batches else []
             pb = progress_bar(range(len(batches)), leave=False) if progress and batches else range(len(batches))
             for bi in pb:
@@ -368,17 +420,21 @@ def build_store(files, # audio paths; their file names key the store and must be
                         try: (im,), (c,) = mel([res[i][0]], prepared=True, return_const=True); imgs[i], const[i] = im, c
                         except Exception as e: res[i] = e
                 rows = []
-                for i, (f, r) in enumerate(zip(batches[bi], res)):
+                for i, ((f, name), r) in enumerate(zip(batches[bi], res)):
                     if i not in imgs:
                         msg = str(r).replace('\n', ' ')
                         if str(f) not in msg: msg = f'{f}: {msg}'
                         if on_error == 'raise': raise AudioError(msg) from r
-                        failed.append(msg); rows.append([f.name, end, 0, 'error', 0., msg]); continue
+                        failed.append(msg); rows.append([name, end, 0, 'error', 0., msg]); continue
                     fd.write(imgs[i].data)
-                    rows.append([f.name, end, imgs[i].shape[1], 'silent' if const[i] else 'ok', round(r[1], 4), '; '.join(r[2])])
+                    status = _damage(r[2]) or ('silent' if const[i] else 'ok')
+                    if status in ('truncated', 'repaired'): damaged.append(f'{f} ({"; ".join(r[2])})')
+                    rows.append([name, end, imgs[i].shape[1], status, round(r[1], 4), '; '.join(r[2])])
                     end += imgs[i].size
                 fd.flush()                        # the images first, then the index rows that point at them
                 wr.writerows(rows); fi.flush()
+        if damaged: warnings.warn(f'{out}: {len(damaged)} damaged clip(s) (truncated, or NaN/inf samples set to 0) are stored with what could be '
+                                  f'read and the status "truncated" or "repaired": ' + ' | '.join(damaged[:10]))
         if failed: warnings.warn(f'{out}: {len(failed)} clip(s) could not be read and are recorded with status "error": ' + ' | '.join(failed[:10]))
     return SpecStore(out)
 
@@ -397,7 +453,7 @@ def write_store(specs, # uint8 images `(n_mels, W)`, any widths
         if s.dtype != np.uint8 or s.ndim != 2 or s.shape[0] != p.n_mels:
             raise ValueError(f'{f}: expected a uint8 image ({p.n_mels}, W), got {s.dtype} {s.shape}')
     out = Path(out)
-    with FileLock(out.parent/f'.{out.name}.lock'):
+    with lock_for(out):
         _open_store(out, p, resume=False)
         durs = [s.shape[1]*p.hop/p.sr for s in specs] if durations is None else list(durations)
         with open(out/'spec.u8', 'ab') as fd, open(out/'index.csv', 'a', newline='') as fi:

@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 from fastcore.meta import delegates
 from fastprogress.fastprogress import progress_bar
+from . import core  # first: it silences the deprecation warning fastai's import raises under torch ≥ 2.10
 from fasttransform import Pipeline
 from .augment import WINDOW, FLIPS, N_FLIPS, STATS, spec_window, flip_spec, flip_blocks_to_classes, batch_tfms
 

@@ -115,3 +115,38 @@ def test_missing_file_recorded(bad, tmp_path):
     with pytest.warns(UserWarning, match='nowhere.wav'):
         st = build_store([bad/'ok.wav', bad/'nowhere.wav'], tmp_path/'s', progress=False, device='cpu')
     assert st.fnames == ['ok.wav', 'nowhere.wav'] and list(st.status) == ['ok', 'error']
+
+def test_truncated_files_named_and_kept(bad, tmp_path):
+    "A wav cut to its first 100 bytes or in the middle, a flac cut in the middle: stored as 'truncated', named in the warning."
+    whole = (bad/'ok.wav').read_bytes()
+    (bad/'cut100.wav').write_bytes(whole[:100])
+    (bad/'cut_half.wav').write_bytes(whole[:len(whole)//2])
+    sf.write(bad/'whole.flac', noise(3*SR), SR)
+    fl = (bad/'whole.flac').read_bytes()
+    (bad/'cut_half.flac').write_bytes(fl[:len(fl)//2])
+    (bad/'header_only.wav').write_bytes(whole[:44])
+    files = [bad/n for n in ('ok.wav', 'cut100.wav', 'cut_half.wav', 'cut_half.flac', 'header_only.wav')]
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        st = build_store(files, tmp_path/'s', progress=False, device='cpu')
+    msg = ' '.join(str(o.message) for o in w)
+    for n in ('cut100.wav', 'cut_half.wav', 'cut_half.flac', 'header_only.wav'): assert n in msg, n
+    idx = st.index.set_index('fname')
+    assert list(idx.status) == ['ok', 'truncated', 'truncated', 'truncated', 'error']
+    assert idx.message['cut100.wav'] == f'truncated: 28 of the {3*SR} frames its header promises'
+    assert 'truncated: the header promises' in idx.message['header_only.wav']
+    assert st.get('cut_half.wav').shape[1] > 0 and st.get('cut_half.flac').max() > 0   # what is there is predicted
+    assert st.counts() == {'ok': 1, 'handled': 3, 'failed': 1}
+    assert 'header_only.wav' in st.summary() and '3 truncated' in st.summary()
+
+def test_truncated_and_repaired_are_trainable(bad, tmp_path):
+    "Only 'error' clips stop training: truncated and repaired clips have images and pass the data check."
+    from audiotag2019.data import _check_ok
+    (bad/'cut.wav').write_bytes((bad/'ok.wav').read_bytes()[:1000])
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        st = build_store([bad/'ok.wav', bad/'cut.wav', bad/'nan.wav', bad/'corrupt.wav'], tmp_path/'s', progress=False, device='cpu')
+    assert list(st.status) == ['ok', 'truncated', 'repaired', 'error']
+    _check_ok(st, np.array([0, 1, 2]), 'train_curated')
+    with pytest.raises(Exception, match=r'corrupt\.wav') as e: _check_ok(st, np.array([0, 3]), 'train_curated')
+    assert f'audiotag2019 errors {st.path}' in str(e.value)   # a command the user can run
