@@ -12,8 +12,8 @@ from .loss import lwlrap
 from .tta import probs_table
 
 # %% auto #0
-__all__ = ['SubmissionError', 'check_table', 'check_weights', 'align_tables', 'average_tables', 'save_preds', 'load_preds',
-           'validate_submission', 'write_submission', 'score_submission']
+__all__ = ['SubmissionError', 'check_table', 'check_probs', 'check_weights', 'align_tables', 'average_tables', 'save_preds',
+           'load_preds', 'validate_submission', 'write_submission', 'score_submission']
 
 # %% ../nbs/09_ensemble.ipynb #51471376
 class SubmissionError(DataError):
@@ -39,6 +39,19 @@ def check_table(df, # a prediction table
     if bad: raise SubmissionError(f'{what}: non-numeric values in column(s) {_examples(bad)}')
     return df
 
+def check_probs(df, # a prediction table
+                what='prediction table', # how to call it in error messages (e.g. its file)
+               ) -> pd.DataFrame:
+    "`df` if it is a prediction table of probabilities (finite, in [0, 1]); otherwise a `SubmissionError` naming `what`, the clip, the class and the value."
+    check_table(df, what)
+    cols = [c for c in df.columns if c != 'fname']
+    v = df[cols].to_numpy(np.float64)
+    for bad, kind in ((np.isnan(v), 'NaN'), (np.isinf(v), 'infinite'), ((v < 0) | (v > 1), 'outside [0, 1]')):
+        if bad.any():
+            r, c = np.argwhere(bad)[0]
+            raise SubmissionError(f'{what}: {int(bad.sum())} {kind} value(s), first at fname {df.fname.iloc[r]!r}, class {cols[c]!r}: {float(v[r, c])}')
+    return df
+
 # %% ../nbs/09_ensemble.ipynb #e7cda7ae
 def check_weights(weights, # one weight per model, or None (equal weights)
                   n, # number of models
@@ -52,31 +65,35 @@ def check_weights(weights, # one weight per model, or None (equal weights)
     return w / w.sum()
 
 def align_tables(tables, # prediction tables of the same clips and classes
+                 names=None, # how to call each table in error messages (e.g. its file); default 'prediction table i'
                 ) -> list:
     "The tables reordered like the first one (rows by `fname`, columns by class); an error names missing or extra clips/classes."
     if not len(tables): raise ValueError('no prediction tables to align')
-    tables = [check_table(t, f'prediction table {i}') for i, t in enumerate(tables)]
+    names = [f'prediction table {i}' for i in range(len(tables))] if names is None else [str(n) for n in names]
+    tables = [check_table(t, n) for t, n in zip(tables, names)]
     ref = tables[0]
-    cols, names = list(ref.columns), set(ref.fname)
+    cols, ref_names = list(ref.columns), set(ref.fname)
     out = [ref]
     for i, t in enumerate(tables[1:], 1):
         miss, extra = [c for c in cols if c not in t.columns], [c for c in t.columns if c not in cols]
-        if miss or extra: raise SubmissionError(f'prediction table {i} has other classes than table 0: '
+        if miss or extra: raise SubmissionError(f'{names[i]} has other classes than {names[0]}: '
                                                 + '; '.join(s for s in (miss and f'missing {_examples(miss)}', extra and f'extra {_examples(extra)}') if s))
         tn = set(t.fname)
-        miss, extra = [f for f in ref.fname if f not in tn], [f for f in t.fname if f not in names]
-        if miss or extra: raise SubmissionError(f'prediction table {i} covers other clips than table 0: '
+        miss, extra = [f for f in ref.fname if f not in tn], [f for f in t.fname if f not in ref_names]
+        if miss or extra: raise SubmissionError(f'{names[i]} covers other clips than {names[0]}: '
                                                 + '; '.join(s for s in (miss and f'missing {_examples(miss)}', extra and f'extra {_examples(extra)}') if s))
         out.append(t.set_index('fname').loc[ref.fname].reset_index()[cols])
     return out
 
 def average_tables(tables, # prediction tables (DataFrames: `fname` + class columns)
                    weights=None, # one weight per table (non-negative, normalised to sum 1); None: equal
+                   names=None, # how to call each table in error messages (e.g. its file)
                   ) -> pd.DataFrame:
     "The weighted mean of several models' prediction tables, aligned by `fname` and class."
     if not len(tables): raise ValueError('no prediction tables to average')
     w = check_weights(weights, len(tables))
-    al = align_tables(tables)
+    names = [f'prediction table {i}' for i in range(len(tables))] if names is None else [str(n) for n in names]
+    al = align_tables([check_probs(t, n) for t, n in zip(tables, names)], names)  # a bad value is named where it is, not in the average
     cols = [c for c in al[0].columns if c != 'fname']
     avg = sum(wi * t[cols].to_numpy(np.float64) for wi, t in zip(w, al))
     return probs_table(al[0].fname, avg.astype(np.float32), cols)
