@@ -5,23 +5,29 @@
 # %% ../nbs/10_cli.ipynb #ecd8543e
 from __future__ import annotations
 import sys, time, json, tempfile, warnings
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from fastcore.script import call_parse, anno_parser, Param, store_true
-from .core import load_dataset, list_audio, read_vocab, SPLITS, DataError, FATDataset
+from .core import load_dataset, list_audio, read_vocab, SPLITS, AUDIO_EXTS, DataError, FATDataset
 from .demo import demo_data, make_demo_dataset
-from .spectrogram import build_dataset_stores, build_store, SpecParams
+from .spectrogram import build_dataset_stores, build_store, SpecParams, SpecStore
 from .train import TrainConfig, train_cli, load_model, load_run, noisy_selection, baseline_model, logmel_stats
 from .tta import predict_store, predict_specs
+from .data import SpecList
 from .ensemble import save_preds, load_preds, average_tables, write_submission, score_submission
 from .loss import lwlrap
 
 # %% auto #0
-__all__ = ['COMMANDS', 'command', 'run_command', 'main', 'specs', 'predict_folder', 'top_tags', 'predict', 'ensemble', 'demo']
+__all__ = ['COMMANDS', 'ClipsFailed', 'command', 'run_command', 'main', 'specs', 'errors', 'predict_folder', 'top_tags',
+           'predict', 'ensemble', 'demo']
 
 # %% ../nbs/10_cli.ipynb #ee421bc2
 COMMANDS = {}  # sub-command name → function
+
+class ClipsFailed(DataError):
+    "Some clips could not be decoded: the command wrote its outputs without them, and says which (exit status 3)."
 
 def command(f, name=None):
     "Register `f` as the sub-command `audiotag2019 name` (default: the function's name, `_` → `-`)."
@@ -49,13 +55,31 @@ def run_command(argv, # the words after `audiotag2019`, e.g. `['demo', '--out', 
     return f(**args)
 
 def main():
-    "Entry point of the `audiotag2019` command: exit status 0 on success, 1 on bad input (message, no traceback), 2 on bad usage."
+    "Entry point of the `audiotag2019` command: exit status 0 on success, 1 on bad input (message, no traceback), 2 on bad usage, 3 when clips failed to decode."
     try: run_command(sys.argv[1:])
+    except ClipsFailed as e:
+        print(f'audiotag2019: error: {e}', file=sys.stderr)
+        raise SystemExit(3)
     except (DataError, FileExistsError, FileNotFoundError, ValueError) as e:
         print(f'audiotag2019: error: {e}', file=sys.stderr)
         raise SystemExit(1)
 
 # %% ../nbs/10_cli.ipynb #8bdd2422
+@contextmanager
+def _warnings_to_stderr():
+    "Show the warnings raised inside as one plain `warning: ...` line each on stderr (not Python's `file:line: UserWarning:` form)."
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        yield
+    for m in w:
+        if not issubclass(m.category, (FutureWarning, DeprecationWarning)): print(f'warning: {m.message}', file=sys.stderr)
+
+def _fail_if(n_failed, allow, how_to_list):
+    "The exit status for failed clips: `ClipsFailed` (status 3) unless allowed."
+    if n_failed and not allow:
+        raise ClipsFailed(f'{n_failed} clip(s) could not be decoded (named above; list them with `{how_to_list}`); '
+                          'the outputs were written without them. Pass --allow_failed to exit with status 0 all the same.')
+
 command(demo_data, 'demo-data')
 command(train_cli, 'train')
 
@@ -65,14 +89,38 @@ def specs(root:str, # dataset root in the FSDKaggle2019 layout
           splits:str='train_curated,train_noisy,test', # comma-separated splits to build
           workers:int=None, # decoding threads (default: the store's own choice)
           quiet:store_true=False, # no progress bars
+          allow_failed:store_true=False, # exit 0 even when clips could not be decoded (they are recorded in the stores)
          ):
     "Build the spectrogram stores of a dataset root (resumes an interrupted run)."
     t0 = time.time()
     kw = {} if workers is None else {'n_workers': workers}
-    stores = build_dataset_stores(root, out, splits=tuple(s for s in splits.split(',') if s), progress=not quiet, **kw)
+    with _warnings_to_stderr():
+        stores = build_dataset_stores(root, out, splits=tuple(s for s in splits.split(',') if s), progress=not quiet, **kw)
     for s, st in stores.items(): print(f'{s:<14} {len(st):>6} clips  {int(st.widths.sum()):>9} frames  -> {st.path}')
+    for st in stores.values(): print(st.summary())
     print(f'spectrograms done in {time.time()-t0:.1f} s')
+    _fail_if(sum(st.counts()['failed'] for st in stores.values()), allow_failed, f'audiotag2019 errors {out}')
     return stores
+
+# %% ../nbs/10_cli.ipynb #6c4f5d2b
+@command
+def errors(path:str, # a spectrogram store, or a folder of stores (what `specs` wrote)
+           failed_only:store_true=False, # only the clips that could not be decoded
+          ):
+    "List the clips of spectrogram stores that failed to decode or were handled (truncated, repaired, resampled, ...)."
+    p = Path(path)
+    dirs = [p] if (p/'params.json').exists() else sorted(d for d in p.iterdir() if (d/'params.json').exists()) if p.is_dir() else []
+    if not dirs: raise DataError(f'{p}: neither a spectrogram store nor a folder of them')
+    rows = []
+    for d in dirs:
+        st = SpecStore(d)
+        print(st.summary())
+        bad = st.errors() if failed_only else pd.concat([st.errors(), st.handled()]).sort_index()
+        rows.append(bad.assign(store=d.name)[['store', 'fname', 'status', 'message']])
+    tab = pd.concat(rows, ignore_index=True)
+    with pd.option_context('display.max_colwidth', 120, 'display.width', 250, 'display.max_rows', None):
+        if len(tab): print(tab.to_string(index=False))
+    return tab
 
 # %% ../nbs/10_cli.ipynb #0583907e
 def _is_root(p): return any((Path(p)/f).exists() for f in ('train_curated.csv', 'sample_submission.csv'))
@@ -86,9 +134,10 @@ def predict_folder(run, # a training run folder (`config.json` + `models/`)
                    reduce='max', # over each clip's slices: 'max' or 'mean'
                    flips=True, # flip averaging (when the model was trained with flips as labels)
                    bs=None, # slices per batch (None: `tta.DEFAULT_BS` of the device: 8 on CPU, 128 on a GPU)
-                   progress=True, # progress bars
+                   progress=True, # progress bars (one line per chunk when there are several)
+                   chunk=1000, # clips decoded and predicted at a time: memory stays flat however many there are
                   ) -> tuple:
-    "`(prediction table, problems)`: TTA probabilities of every readable clip, and `{fname: reason}` of those left out."
+    "`(prediction table, problems)`: TTA probabilities of every readable clip, and `{fname: reason}` of those left out; `table.attrs` has the counts."
     model, cfg, meta = load_model(run, which)
     src = Path(src)
     if not src.is_dir(): raise DataError(f'{src}: no such folder')
@@ -99,21 +148,52 @@ def predict_folder(run, # a training run folder (`config.json` + `models/`)
                             f'(or another order); predict with a model trained on this dataset\'s classes')
         sub = src/'sample_submission.csv'
         names = pd.read_csv(sub, usecols=['fname'], dtype=str).fname.tolist() if sub.exists() else list_audio(src/'test')
-        files = [src/'test'/f for f in names]
-    else: files = [src/f for f in list_audio(src)]
-    if not files: raise DataError(f'{src}: no audio files (wav, flac, ogg, mp3) to predict')
+        files, skipped = [src/'test'/f for f in names], []
+    else:   # a folder of the user's: sub-folders too, each file keyed by its path below `src`
+        names = list_audio(src, recursive=True)
+        files = [src/f for f in names]
+        skipped = sorted(p.relative_to(src).as_posix() for p in src.rglob('*')
+                         if p.is_file() and p.suffix.lower() not in AUDIO_EXTS and not any(s.startswith('.') for s in p.relative_to(src).parts))
+    if not files: raise DataError(f'{src}: no audio files (wav, flac, ogg, mp3) to predict' + (f'; {len(skipped)} other file(s), e.g. {skipped[:3]}' if skipped else ''))
+    chunks = [range(i, min(i + chunk, len(files))) for i in range(0, len(files), chunk)]
+    inner, tabs, problems, handled, t0 = progress and len(chunks) == 1, [], {}, {}, time.time()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(specs_dir) if specs_dir else Path(tmp)/'specs'
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter('always')
-            store = build_store(files, out, p=_spec_params(meta), progress=progress)
-        for m in w:
-            if not issubclass(m.category, (FutureWarning, DeprecationWarning)): print(f'warning: {m.message}', file=sys.stderr)
-        tab = predict_store(model, store, meta['vocab'], size=meta['size'], stats=tuple(meta['stats']), reduce=reduce,
-                            flips=bool(flips and meta['flips']), bs=bs, progress=progress)
-        bad = store.errors()
-        problems = dict(zip(bad.fname, bad.message))
-    return tab[~tab.fname.isin(list(problems))].reset_index(drop=True), problems
+        for k, r in enumerate(chunks):
+            with _warnings_to_stderr():
+                store = build_store([files[i] for i in r], out, p=_spec_params(meta), progress=inner, names=[names[i] for i in r])
+            idx = [store.lookup(names[i]) for i in r]
+            ix = store.index.iloc[idx]
+            bad, hd = ix[ix.status == 'error'], ix[(ix.status != 'error') & ((ix.status != 'ok') | (ix.message != ''))]
+            problems.update(zip(bad.fname, bad.message))
+            handled.update({f: '; '.join(x for x in (s if s != 'ok' else '', m) if x) for f, s, m in zip(hd.fname, hd.status, hd.message)})
+            good = [i for i, s in zip(idx, ix.status) if s != 'error']
+            if good: tabs.append(predict_store(model, SpecList((store, good)), meta['vocab'], size=meta['size'], stats=tuple(meta['stats']),
+                                               reduce=reduce, flips=bool(flips and meta['flips']), bs=bs, progress=inner))
+            del store
+            if progress and len(chunks) > 1:
+                n, dt = r.stop, time.time() - t0
+                print(f'chunk {k+1}/{len(chunks)}: {n}/{len(files)} clips, {len(problems)} failed so far, '
+                      f'{n/dt:.1f} clips/s, {(len(files) - n)*dt/n:.0f} s left', file=sys.stderr, flush=True)
+    tab = pd.concat(tabs, ignore_index=True) if tabs else pd.DataFrame(columns=['fname', *meta['vocab']])
+    tab.attrs.update(found=len(files), skipped=skipped, handled=handled,
+                     counts={'ok': len(files) - len(handled) - len(problems), 'handled': len(handled), 'failed': len(problems)})
+    return tab, problems
+
+def _found_line(src, info):
+    "How many audio files were found, and which other files were not looked at."
+    s = f'{info["found"]} audio file(s) found in {src}'
+    sk = info['skipped']
+    if sk: s += f'; {len(sk)} other file(s) skipped (not wav, flac, ogg or mp3): ' + ', '.join(sk[:5]) + (f' and {len(sk) - 5} more' if len(sk) > 5 else '')
+    return s
+
+def _summary_line(info, problems):
+    "`N clips: a ok, b handled (what was done), c failed: names`."
+    c, kinds = info['counts'], pd.Series([k for m in info['handled'].values() for k in
+                                          ('truncated', 'repaired', 'silent', 'resampled', 'mixed down') if k in m]).value_counts()
+    s = f'{info["found"]} clips: {c["ok"]} ok, {c["handled"]} handled' + (' (' + ', '.join(f'{v} {k}' for k, v in kinds.items()) + ')' if len(kinds) else '')
+    s += f', {c["failed"]} failed' + (': ' + ', '.join(list(problems)[:5]) + (f' and {len(problems) - 5} more' if len(problems) > 5 else '') if problems else '')
+    return s + f'; {info["found"] - c["failed"]} predicted'
 
 def top_tags(tab, # a prediction table
              k=3, # tags per clip
@@ -135,16 +215,19 @@ def predict(run:str, # a training run folder (from `audiotag2019 train`)
             top:int=3, # tags to print per file
             specs:str=None, # keep the spectrogram store in this folder (default: temporary)
             quiet:store_true=False, # no progress bars
+            allow_failed:store_true=False, # exit 0 even when clips could not be decoded (they are left out of OUT)
            ):
     "Tag audio with a trained model: per-clip probabilities (TTA) to a csv, and the top tags of each file."
     tab, problems = predict_folder(run, src, specs, which, reduce, not no_flips, progress=not quiet)
+    print(_found_line(src, tab.attrs))
     save_preds(tab, out)
     tt = top_tags(tab, top)
     with pd.option_context('display.max_colwidth', 200, 'display.width', 200):
         print(tt.head(50).to_string(index=False))
     if len(tt) > 50: print(f'... ({len(tt)} clips)')
     for f, m in problems.items(): print(f'not predicted: {f}: {m}', file=sys.stderr)
-    print(f'{len(tab)} clips predicted -> {out}' + (f'; {len(problems)} could not be read' if problems else ''))
+    print(_summary_line(tab.attrs, problems) + f' -> {out}')
+    _fail_if(len(problems), allow_failed, f'audiotag2019 errors SPECS' + ('' if specs else ' (keep the store with --specs SPECS)'))
     return tab
 
 # %% ../nbs/10_cli.ipynb #ea07dc7c
@@ -161,16 +244,24 @@ def ensemble(preds:Param('prediction files (from `predict`) or training run fold
     if sample is None:
         if root is None: raise ValueError('give --root (a dataset root) or --sample (its sample_submission.csv)')
         sample = str(Path(root)/'sample_submission.csv')
+    want = pd.read_csv(sample, usecols=['fname'], dtype=str).fname.tolist() if Path(sample).exists() else None
     tables = []
     for p in preds:
         if (Path(p)/'config.json').exists():
             if root is None: raise ValueError(f'{p} is a training run: give --root to predict its test clips')
             tab, problems = predict_folder(p, root, progress=not quiet)
-            if problems: raise DataError(f'{len(problems)} test clip(s) could not be read: {list(problems)[:3]}')
-            tables.append(tab)
-        else: tables.append(load_preds(p))
+            print(f'{p}: ' + _summary_line(tab.attrs, problems))
+            for f, m in problems.items(): print(f'not predicted: {f}: {m}', file=sys.stderr)
+            if problems: raise ClipsFailed(f'{p}: {len(problems)} test clip(s) could not be decoded ({", ".join(list(problems)[:5])}); a submission needs every test clip')
+        else:
+            tab = load_preds(p)
+            print(f'{p}: {len(tab)} clips')
+        miss = [] if want is None else [f for f in want if f not in set(tab.fname)]
+        if miss: raise DataError(f'{p}: no prediction for {len(miss)} test clip(s) of {sample} ({", ".join(miss[:5])}' + (' …' if len(miss) > 5 else '')
+                                 + '); `predict` leaves out the clips it cannot decode: see its summary, or `audiotag2019 errors` on its --specs store')
+        tables.append(tab)
     w = None if weights is None else [float(x) for x in weights.split(',')]
-    sub = write_submission(average_tables(tables, w), sample, out)
+    sub = write_submission(average_tables(tables, w, names=preds), sample, out)
     print(f'{len(sub)} clips x {sub.shape[1]-1} classes from {len(tables)} model(s) -> {out}')
     if truth is not None:
         score = score_submission(sub, truth)
