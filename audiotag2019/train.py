@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_train.ipynb #c019ddbb
 from __future__ import annotations
-import errno, json, os, random, shutil, time, warnings
+import errno, functools, json, os, random, shutil, sys, tempfile, time, warnings
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import numpy as np
@@ -19,18 +19,25 @@ from fastai.callback.progress import CSVLogger
 from fastai.callback.training import GradientClip
 from fastai.callback.schedule import fit_one_cycle  # patches `Learner.fit_one_cycle`
 from fastai.torch_core import set_seed
+from fastai.callback.fp16 import MixedPrecision, AMPMode
+from fastai.callback.channelslast import ChannelsLast
+from fastcore.foundation import L
+from fastprogress.fastprogress import IN_NOTEBOOK
 from .core import FATDataset, DataError, load_dataset, labels2multihot, read_labels_csv, join_labels, SPLITS
 from .spectrogram import SpecStore, build_dataset_stores
-from .augment import STATS, MixUpUniform, flip_blocks_to_classes, batch_tfms
+from .augment import STATS, N_FLIPS, MixUpUniform, flip_blocks_to_classes, batch_tfms
 from .data import get_dls, multilabel_folds, fold_split, SpecList, SpecDataset, EpochDL
 from .model import ARCHS, get_model
 from .loss import LOSSES, get_loss, LwLRAP, lwlrap, lwlrap_per_class, plot_per_class_lwlrap
 
 # %% auto #0
-__all__ = ['CPU_DEMO', 'RUN_FILES', 'TrainConfig', 'open_data', 'make_dls', 'run_meta', 'RunCheckpoints', 'HistoryCSV',
-           'TagLearner', 'TrainResult', 'plot_history', 'save_plots', 'predict_dl', 'train', 'load_run', 'load_model',
-           'window_dl', 'predict_windows', 'label_ranks', 'select_noisy', 'SelectionResult', 'noisy_selection',
-           'logmel_stats', 'baseline_model', 'baseline_logreg', 'train_folds', 'train_cli']
+__all__ = ['PRECISIONS', 'CPU_DEMO', 'CPU_LADDER', 'CPU_EFFICIENCY', 'MIN_PASSES', 'MIXUP_PASSES', 'RUN_FILES', 'SAFETY',
+           'CKPT_S', 'MAX_EPOCHS', 'PLANNED', 'TrainConfig', 'machine_gflops', 'train_gflop', 'cpu_recipe', 'open_data',
+           'make_dls', 'run_meta', 'RunCheckpoints', 'HistoryCSV', 'TagLearner', 'TrainResult', 'plot_history',
+           'save_plots', 'MixedPrecisionAny', 'run_callbacks', 'StepTimer', 'SeenLwLRAP', 'EpochLine', 'Speed',
+           'measure_speed', 'plan_stage', 'BudgetPacer', 'Budget', 'predict_dl', 'say', 'train', 'load_run',
+           'load_model', 'window_dl', 'predict_windows', 'label_ranks', 'select_noisy', 'SelectionResult',
+           'noisy_selection', 'logmel_stats', 'baseline_model', 'baseline_logreg', 'train_folds', 'train_cli']
 
 # %% ../nbs/07_train.ipynb #9fd6c820
 @dataclass
@@ -57,6 +64,9 @@ class TrainConfig:
     augment: bool = True # lighting, zoom and bars on/off
     aug: dict = field(default_factory=dict) # more `augment.batch_tfms` arguments (e.g. `max_zoom`, `p_erase`)
     stats: tuple|str = STATS # image (mean, std) on the 0–1 scale, or 'compute' from the training clips
+    precision: str = 'fp32' # 'fp32'; 'bf16' (autocast, CPU or GPU); 'fp16' (autocast + loss scaling, GPU only)
+    channels_last: bool = False # NHWC memory format for the model (faster convolutions on many CPUs and GPUs)
+    budget: float|None = None # minutes for the whole job (every fold / stage): epochs and batches per epoch are chosen to fit
 
     def __post_init__(self):
         if isinstance(self.stats, list): self.stats = tuple(self.stats)
@@ -77,6 +87,9 @@ class TrainConfig:
         if not 0 <= self.mixup_lo <= self.mixup_hi <= 1: raise ValueError(f'need 0 ≤ mixup_lo ≤ mixup_hi ≤ 1, got {self.mixup_lo}, {self.mixup_hi}')
         if not self.lr_max > 0: raise ValueError(f'lr_max must be > 0, got {self.lr_max}')
         if not (self.stats == 'compute' or (len(self.stats) == 2 and self.stats[1] > 0)): raise ValueError(f"stats must be (mean, std) or 'compute', got {self.stats!r}")
+        if self.precision not in PRECISIONS: raise ValueError(f'unknown precision {self.precision!r}; choose one of {list(PRECISIONS)}')
+        if self.budget is not None and not (isinstance(self.budget, (int, float)) and not isinstance(self.budget, bool) and self.budget > 0):
+            raise ValueError(f'budget must be None or a positive number of minutes, got {self.budget!r}')
         return self
 
     def to_dict(self): return {f.name: (list(v) if isinstance(v, tuple) else v) for f in fields(self) for v in [getattr(self, f.name)]}
@@ -99,6 +112,15 @@ class TrainConfig:
     def cpu_demo(cls, **kw):
         "A small model and short schedule that trains on the demo data in a few CPU minutes (`CPU_DEMO` says why each setting differs)."
         return cls(**{**CPU_DEMO, 'aug': dict(CPU_DEMO['aug']), **kw})
+    @classmethod
+    def cpu(cls, n_train, # training clips (curated + noisy added), before flips
+            minutes, # the time budget of one training stage
+            gflops=None, # this machine's float32 matrix-product rate (default: measured, ~0.3 s)
+            **kw):
+        "The CPU recipe: model, image size, batch, mixup and bars chosen from the data size and the budget (see `cpu_recipe`)."
+        return cls(**{**cpu_recipe(n_train, minutes, gflops), **kw})
+
+PRECISIONS = ('fp32', 'bf16', 'fp16')
 
 CPU_DEMO = dict(  # what `TrainConfig.cpu_demo()` changes from `paper()`, and why
     arch='xresnet10', width=0.5, # a CPU budget: one block per stage, half the channels (the stem, which costs most, keeps its own)
@@ -110,6 +132,49 @@ CPU_DEMO = dict(  # what `TrainConfig.cpu_demo()` changes from `paper()`, and wh
     aug=dict(bar_px=[3, 10], max_zoom=1.2), # the method's bars (5–20 px) and zoom (1.5) were sized for 256-px images: at 128 px
                                             # the same pixels hide twice the share of the window
 )
+
+# %% ../nbs/07_train.ipynb #55c5ff5a
+CPU_LADDER = (  # the CPU recipe's models, cheapest first: (arch, width, image side, batch)
+    ('xresnet10', 0.5, 64, 32),
+    ('xresnet10', 0.5, 128, 16),
+    ('xresnet18', 0.5, 128, 32),
+    ('xresnet18', 1.0, 128, 32),
+)
+CPU_EFFICIENCY = 0.35 # measured share of the matmul rate a training step reaches on a CPU (loader and optimizer included)
+MIN_PASSES = 16 # the recipe takes the largest model that still sees every training item (× 4 flips) this many times
+MIXUP_PASSES = 60 # mixup only pays once the model can fit the data: switched on at this many passes
+
+def machine_gflops(n=1024, reps=8) -> float:
+    "float32 matrix-product rate (GFLOP/s) of this machine on torch's threads: the practical ceiling of a convolution."
+    a, b = torch.randn(n, n), torch.randn(n, n); a @ b
+    t0 = time.perf_counter()
+    for _ in range(reps): a @ b
+    return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
+
+@functools.lru_cache(None)
+def train_gflop(arch, width, size, sa=True, n_out=320) -> float:
+    "GFLOP of one training image (forward + backward) through the model."
+    from torch.utils.flop_counter import FlopCounterMode
+    m = get_model(arch, n_out=n_out, sa=sa, width=width)
+    with FlopCounterMode(display=False) as fc: m(torch.zeros(2, 1, size, size)).sum().backward()
+    return fc.get_total_flops() / 2 / 1e9
+
+def cpu_recipe(n_train, # training clips (before flips)
+               minutes, # the budget of one training stage
+               gflops=None, # this machine's matmul rate (default: `machine_gflops()`)
+              ) -> dict:
+    "`TrainConfig` fields for a CPU stage of `minutes` on `n_train` clips: the largest model of `CPU_LADDER` that fits `MIN_PASSES`."
+    if not (n_train > 0 and minutes > 0): raise ValueError(f'need n_train > 0 and minutes > 0, got {n_train}, {minutes}')
+    gflops = machine_gflops() if gflops is None else gflops
+    items = 4 * n_train  # flips as labels: four items per clip
+    def passes(rung): return minutes * 60 * CPU_EFFICIENCY * gflops / train_gflop(*rung[:3]) / items
+    fits = [r for r in CPU_LADDER if passes(r) >= MIN_PASSES]
+    arch, width, size, bs = fits[-1] if fits else CPU_LADDER[0]
+    p = passes((arch, width, size))
+    bars = [max(1, round(5 * size / 256)), max(2, round(20 * size / 256))]  # the method's 5–20 px were sized for 256 px
+    return dict(arch=arch, width=width, size=size, bs=bs, n_batches=None, epochs=int(np.clip(round(p), 4, 60)), lr_max=0.01,
+                mixup=bool(p >= MIXUP_PASSES), aug=dict(bar_px=bars, max_zoom=1.2))
+
 
 # %% ../nbs/07_train.ipynb #d5eaa5fc
 def open_data(data, # a dataset root folder, a `FATDataset`, or a `(FATDataset, {split: SpecStore})` pair
@@ -162,12 +227,13 @@ def run_meta(dls, stores=None) -> dict:
 # %% ../nbs/07_train.ipynb #ecc7fdb1
 class RunCheckpoints(SaveModelCallback):
     "Save `best` (by valid lwlrap) and `last` (weights, optimizer, random states) after every epoch, plus `state.json` to resume from."
-    def __init__(self, best=None, best_epoch=None, resume_from=None): # resume_from: a `last_rng.pth` dict to restore at fit start
+    def __init__(self, best=None, best_epoch=None, resume_from=None, # resume_from: a `last_rng.pth` dict to restore at fit start
+                 keep_best=True): # False when nothing is held out: a `best` chosen on seen clips would mislead
         super().__init__(monitor='lwlrap', comp=np.greater, fname='best', with_opt=False, reset_on_fit=best is None)
-        self.best, self.best_epoch, self.resume_from = (None if best is None else float(best)), best_epoch, resume_from
+        self.best, self.best_epoch, self.resume_from, self.keep_best = (None if best is None else float(best)), best_epoch, resume_from, keep_best
 
     def before_fit(self):
-        super().before_fit()
+        if self.keep_best: super().before_fit()
         r = self.resume_from
         if r is None: return
         torch.set_rng_state(r['torch']); random.setstate(r['random']); np.random.set_state(r['numpy'])
@@ -180,8 +246,9 @@ class RunCheckpoints(SaveModelCallback):
         self.best_epoch = self.epoch
 
     def after_epoch(self):
-        TrackerCallback.after_epoch(self)  # compares valid lwlrap with the best so far
-        if self.new_best: self._save('best')
+        if self.keep_best:
+            TrackerCallback.after_epoch(self)  # compares valid lwlrap with the best so far
+            if self.new_best: self._save('best')
         mdir = self.learn.path/self.learn.model_dir
         save_model(mdir/'last.pth.tmp', self.learn.model, self.learn.opt, with_opt=True)
         sl = self.recorder.smooth_loss
@@ -221,7 +288,7 @@ class TagLearner(Learner):
 # %% ../nbs/07_train.ipynb #b537706e
 @dataclass
 class TrainResult:
-    "What `train` returns: the run folder, its config, history and scores, and the fastai `Learner` (best weights loaded)."
+    "What `train` returns: the run folder, its config, history and scores, and the fastai `Learner` (last weights loaded)."
     run_dir: Path
     cfg: TrainConfig
     history: pd.DataFrame # one row per epoch: train_loss, valid_loss, lwlrap, time
@@ -229,7 +296,7 @@ class TrainResult:
     best_epoch: int|None # ... and its epoch (0-based)
     last: float|None # valid lwlrap of the last epoch
     finished: bool # all epochs done (False when interrupted)
-    valid_preds: pd.DataFrame|None = None # fname + C class probabilities of the validation clips (best weights)
+    valid_preds: pd.DataFrame|None = None # fname + C class probabilities of the validation clips (last weights; None when nothing is held out)
     learn: Learner|None = None
     seconds: float = 0.
     valid_tta: float|None = None # valid lwlrap of `valid_predict_fn`'s predictions (e.g. slice-max TTA + flips), if given
@@ -249,9 +316,11 @@ def plot_history(hist, # `history.csv` of a run (epoch, train_loss, valid_loss, 
     import matplotlib.pyplot as plt
     if axs is None: _, axs = plt.subplots(1, 2, figsize=(8, 3))
     ep = hist.epoch.to_numpy() + 1
-    axs[0].plot(ep, hist.train_loss, 'o-', label='train'); axs[0].plot(ep, hist.valid_loss, 'o-', label='valid')
+    seen = 'lwlrap' not in hist  # a run on all curated clips: its 'valid' clips are training clips
+    axs[0].plot(ep, hist.train_loss, 'o-', label='train'); axs[0].plot(ep, hist.valid_loss, 'o-', label='fold 0 (seen in training)' if seen else 'valid')
     axs[0].set_xlabel('epoch'); axs[0].set_ylabel('loss'); axs[0].legend()
-    axs[1].plot(ep, hist.lwlrap, 'o-', color='C2'); axs[1].set_xlabel('epoch'); axs[1].set_ylabel('valid lwlrap'); axs[1].set_ylim(0, 1)
+    axs[1].plot(ep, hist.train_lwlrap if seen else hist.lwlrap, 'o-', color='C2'); axs[1].set_xlabel('epoch')
+    axs[1].set_ylabel('lwlrap on training clips (fold 0)' if seen else 'valid lwlrap'); axs[1].set_ylim(0, 1)
     return axs
 
 def save_plots(res:TrainResult, # a finished (or interrupted) run
@@ -271,16 +340,194 @@ def save_plots(res:TrainResult, # a finished (or interrupted) run
         ax.figure.savefig(res.run_dir/'per_class.png', dpi=dpi); plt.close(ax.figure); out.append(res.run_dir/'per_class.png')
     return out
 
+# %% ../nbs/07_train.ipynb #bd05327c
+class MixedPrecisionAny(MixedPrecision):
+    "fastai's `MixedPrecision` on the model's device (fastai's autocasts CUDA only): bf16 on a CPU or GPU, fp16 on a GPU."
+    def before_fit(self):
+        dt = next(self.learn.model.parameters()).device.type
+        if dt == 'cuda': return super().before_fit()
+        if self.amp_mode != AMPMode.BF16: raise ValueError(f'{self.amp_mode.value} mixed precision needs a GPU; use bf16 on a {dt}')
+        # bf16 has fp32's range: no loss scaling (a disabled scaler passes the loss and the step through)
+        self.autocast, self.learn.scaler, self.scales = torch.autocast(dt, dtype=torch.bfloat16), torch.amp.GradScaler(dt, enabled=False), L()
+
+def run_callbacks(cfg:TrainConfig) -> list:
+    "The training callbacks a config asks for: mixup, gradient clipping, mixed precision, channels-last memory format."
+    cbs = []
+    if cfg.mixup: cbs.append(MixUpUniform(cfg.mixup_lo, cfg.mixup_hi))
+    if cfg.grad_clip: cbs.append(GradientClip(cfg.grad_clip))
+    if cfg.precision != 'fp32': cbs.append(MixedPrecisionAny(cfg.precision))
+    if cfg.channels_last: cbs.append(ChannelsLast())
+    return cbs
+
+class StepTimer(Callback):
+    "Wall-clock seconds of every training batch (loading and augmentation included) and of every validation pass."
+    order = 99
+    def __init__(self): self.steps, self.valid = [], []
+    def before_epoch(self): self._t = time.perf_counter()
+    def after_batch(self):
+        if not self.training: return
+        t = time.perf_counter(); self.steps.append(t - self._t); self._t = t
+    def before_validate(self): self._tv = time.perf_counter()
+    def after_validate(self): self.valid.append(time.perf_counter() - self._tv)
+    def step_s(self, skip=0): "Median seconds per training batch after the first `skip`."; return float(np.median(self.steps[skip:])) if len(self.steps) > skip else None
+
+class SeenLwLRAP(LwLRAP):
+    "lwlrap on clips the model also trains on (a run on all curated clips has nothing held out): named for what it is."
+    @property
+    def name(self): return 'train_lwlrap'
+
+def _mmss(s): s = max(0, int(round(s))); return f'{s//60}:{s%60:02d}'
+
+class EpochLine(Callback):
+    "One printed line per epoch: losses, lwlrap, seconds, the stage's ETA (and the job's time, with a budget)."
+    order = 60  # after the `Recorder`
+    def __init__(self, say=print, budget=None): self.say, self.budget = say, budget
+    def before_fit(self): self.t0 = self.te = time.time(); self.first = self.epoch if hasattr(self.learn, 'epoch') else 0
+    def before_epoch(self): self.te = time.time()
+    def after_epoch(self):
+        t = time.time()
+        vals = '  '.join(f'{n} {v:.4f}' for n, v in zip(self.recorder.metric_names[1:-1], self.recorder.values[-1]) if v is not None)
+        done = self.epoch + 1 - getattr(self.learn, 'resume_epoch', 0)
+        eta = (t - self.t0) / max(done, 1) * (self.n_epoch - self.epoch - 1)
+        job = '' if self.budget is None else f'  job {_mmss(self.budget.elapsed())} of {_mmss(self.budget.seconds)}'
+        self.say(f'epoch {self.epoch + 1}/{self.n_epoch}  {vals}  {t - self.te:.0f} s  ETA {_mmss(eta)}{job}')
+
+
+# %% ../nbs/07_train.ipynb #988b7772
+@dataclass
+class Speed:
+    "What a config costs on this machine: seconds per training batch, inference images per second, set-up seconds, items."
+    step_s: float # one training batch: loading, augmentation, forward, backward, update
+    infer_img_s: float # images per second of a validation pass
+    setup_s: float # building the loaders and the model
+    train_items: int # training items of one stage (clips × flips)
+    valid_items: int # validation items of one epoch
+    def __str__(self): return f'measured {self.step_s:.3f} s per batch, {self.infer_img_s:.0f} img/s inference'
+
+def _splits(cfg): return ('train_curated', 'train_noisy') if cfg.noisy_fnames is not None else ('train_curated',)
+
+def measure_speed(cfg:TrainConfig, # the config to time (its epochs and batches are ignored)
+                  data, # dataset root, `FATDataset`, or `(FATDataset, stores)`
+                  steps=6, # timed training batches ...
+                  warmup=2, # ... after this many untimed ones
+                  device=None, specs=None,
+                 ) -> Speed:
+    "Time the first training batches and one validation pass of `cfg` on this machine (a throwaway model; nothing is saved)."
+    ds, stores = open_data(data, specs, splits=_splits(cfg))
+    t0 = time.perf_counter()
+    c = cfg.replace(n_batches=warmup + steps, fold=0 if cfg.fold is None else cfg.fold)
+    dls = make_dls(c, ds, stores, device=device)
+    timer = StepTimer()
+    with tempfile.TemporaryDirectory() as tmp:
+        learn = Learner(dls, get_model(c.arch, n_out=dls.n_out, sa=c.sa, width=c.width), loss_func=get_loss(c.loss), path=tmp,
+                        cbs=run_callbacks(c) + [timer])
+        setup = time.perf_counter() - t0
+        with learn.no_bar(), learn.no_logging(): learn.fit(1, c.lr_max)
+    nv = len(dls.valid_ds)
+    n_train = len(dls.train_fnames) * (N_FLIPS if c.flips else 1)
+    return Speed(timer.step_s(warmup), nv / timer.valid[0] if nv and timer.valid[0] > 0 else float('inf'), setup,
+                 n_train, nv if cfg.fold is not None else 0)
+
+SAFETY = 0.92 # share of the time left that a plan fills (the rest absorbs load from other processes)
+CKPT_S = 0.5 # seconds to write an epoch's checkpoints (an estimate)
+MAX_EPOCHS = 30 # a budgeted stage has at most this many epochs (more time: longer epochs)
+
+def plan_stage(cfg:TrainConfig, speed:Speed, seconds, epochs=None) -> tuple:
+    "`(epochs, n_batches, expected seconds)` of one training stage of `cfg` that fits in `seconds` (`epochs` fixed if given)."
+    infer = speed.valid_items / speed.infer_img_s
+    fixed = speed.setup_s + 2 * infer + 3  # set-up; the final validation and out-of-fold predictions; plots
+    per_epoch = infer + CKPT_S  # validation pass and checkpoints
+    avail = seconds - fixed
+    if epochs is None:
+        one_pass = max(1, speed.train_items // cfg.bs)
+        epochs = int(np.clip(round(avail / speed.step_s / one_pass), 1, MAX_EPOCHS))
+        epochs = max(1, min(epochs, int(0.15 * avail / per_epoch)))  # validation and checkpoints ≤ 15 % of the time
+    nb = int((avail - epochs * per_epoch) / (epochs * speed.step_s)) if avail > 0 else 0
+    if nb < 1:
+        need = fixed + epochs * (per_epoch + speed.step_s)
+        raise ValueError(f'the time budget is too short: {seconds/60:.1f} min for a stage that needs at least {need/60:.1f} min here '
+                         f'({epochs} epoch(s) of one batch; {speed}); give more minutes or a smaller config')
+    return epochs, nb, fixed + epochs * (per_epoch + nb * speed.step_s)
+
+class BudgetPacer(StepTimer):
+    "Keep a stage on time: before each epoch, fit its batches to the time left at the pace measured so far; stop at the job's deadline."
+    order = 98
+    def __init__(self, stage_end, # when the stage should end (its final predictions included)
+                 deadline, # when the whole job must end: training stops there (with a warning)
+                 tail_s=0., # seconds the stage needs after its last epoch
+                 max_batches=None): # upper bound of batches per epoch
+        super().__init__(); self.stage_end, self.deadline, self.tail_s, self.max_batches = stage_end, deadline, tail_s, max_batches
+    def before_epoch(self):
+        super().before_epoch()
+        if len(self.steps) < 3: return  # the plan's numbers until there is a pace of our own
+        # fastai's schedule advances 1/n_epoch per epoch whatever its length, so the one-cycle stays whole
+        per = (self.stage_end - self.tail_s - time.time()) / (self.n_epoch - self.epoch) - (np.median(self.valid) if self.valid else 0)
+        nb = int(np.clip(per / np.median(self.steps[-50:]), 1, self.max_batches or np.inf))
+        dl = self.dls.train
+        if getattr(dl, 'n_batches', None) is not None: dl.n_batches, dl.n = nb, nb * dl.bs
+    def after_batch(self):
+        super().after_batch()
+        if self.training and time.time() > self.deadline:
+            warnings.warn(f'the time budget ran out at epoch {self.epoch + 1} of {self.n_epoch} (batch {self.iter + 1}): training stopped '
+                          f'before the end of its schedule')
+            raise CancelFitException()
+
+class Budget:
+    "A job's wall-clock allowance, counted from its start: the plan of every training stage, re-planned on the time left."
+    def __init__(self, cfg:TrainConfig, # the job's config (`cfg.budget` minutes)
+                 data, # `(FATDataset, stores)`
+                 stages=1, # training stages in the job (folds; curated + retrain)
+                 extra_images=0, # images predicted outside the stages (e.g. the noisy clips), at the inference rate
+                 start=None, # when the job started (default: now)
+                 device=None, say=print):
+        self.cfg, self.start, self.seconds, self.say = cfg, time.time() if start is None else start, 60. * cfg.budget, say
+        self.speed = measure_speed(cfg, data, device=device)
+        self.stages, self.done, self.extra_s = stages, 0, extra_images / self.speed.infer_img_s
+        per = (SAFETY * self.left() - self.extra_s) / stages
+        self.epochs, nb, self.stage_s = plan_stage(cfg, self.speed, per)
+        self.plan = cfg.replace(epochs=self.epochs, n_batches=nb)
+        c = self.plan
+        say(f'plan: {c.arch} width {c.width:g}{" + SSA" if c.sa else ""}, {c.size} px, batch {c.bs}, {c.precision}; {stages} stage(s) × '
+            f'{c.epochs} epochs × {nb} batches ({c.epochs * nb * c.bs:,} images per stage, {c.epochs * nb * c.bs / max(self.speed.train_items, 1):.1f} '
+            f'passes); expected {(time.time() - self.start + stages * self.stage_s + self.extra_s) / 60:.1f} of {cfg.budget:g} min ({self.speed})')
+
+    def left(self): return self.start + self.seconds - time.time()
+    def elapsed(self): return time.time() - self.start
+
+    def next_stage(self) -> tuple:
+        "`(config, callbacks)` of the next stage: its batches per epoch re-planned on the time left, the deadline guard, a timer."
+        left = self.stages - self.done
+        per = (SAFETY * self.left() - self.extra_s) / left
+        try: nb = plan_stage(self.cfg, self.speed, per, epochs=self.epochs)[1]
+        except ValueError: nb = 1  # behind schedule: the shortest stage, the guard stops it if need be
+        self.done += 1
+        tail = 2 * self.speed.valid_items / self.speed.infer_img_s + 3
+        self.timer = BudgetPacer(time.time() + per, self.start + self.seconds - self.extra_s - (left - 1) * self.stage_s * 0.5, tail, 4 * nb)
+        return self.plan.replace(n_batches=nb), [self.timer]
+
+    def observe(self):
+        "Update the measured batch time from the stage just run (later stages are planned on it)."
+        s = getattr(self, 'timer', None) and self.timer.step_s(1)
+        if s: self.speed.step_s = s
+
+    def report(self): self.say(f'job done in {self.elapsed()/60:.1f} min of a {self.seconds/60:g}-min budget')
+
+
 # %% ../nbs/07_train.ipynb #67ae8781
+PLANNED = ('epochs', 'n_batches')  # config fields a time budget chooses
+
+def _comparable(d, budgeted): return {k: v for k, v in d.items() if not (budgeted and k in PLANNED)}
+
 def _check_run_dir(out, cfg, resume, overwrite):
     "Refuse to mix runs: a folder holding another run, or the same run without `resume`/`overwrite`."
     cj = out/'config.json'
     if cj.exists():
-        old = json.loads(cj.read_text()).get('config', {})
-        same = old == cfg.to_dict()
+        old = _comparable(json.loads(cj.read_text()).get('config', {}), cfg.budget is not None)
+        new = _comparable(cfg.to_dict(), cfg.budget is not None)
+        same = old == new
         if resume:
             if not same:
-                diff = {k: (old.get(k), v) for k, v in cfg.to_dict().items() if old.get(k) != v}
+                diff = {k: (old.get(k), v) for k, v in new.items() if old.get(k) != v}
                 raise ValueError(f'{out} holds a run with another config (saved, asked): {diff}; use a new folder')
             if not (out/'models'/'last.pth').exists() or not (out/'state.json').exists(): return 'fresh'
             return 'resume'
@@ -306,62 +553,86 @@ def predict_dl(model, dl, n_classes=None):
     if n_classes is not None and p.shape[-1] != n_classes: p = flip_blocks_to_classes(p, n_classes, 'orig')
     return p
 
+def _bars(progress):
+    "fastai's bars only where someone watches them redraw (a terminal or a notebook); one line per epoch elsewhere."
+    if progress is True and not (IN_NOTEBOOK or sys.stdout.isatty()): return 'lines'
+    return progress
+
+def say(msg):
+    "Print a progress line now (flushed: logs and pipes see it when it happens)."
+    print(msg, flush=True)
+
 def train(cfg:TrainConfig, # what to train
           data, # dataset root, `FATDataset`, or `(FATDataset, stores)` (see `open_data`)
           out_dir, # run folder: config.json, state.json, history.csv, models/{best,last}.pth, plots
           resume=False, # continue the run in `out_dir` from its last checkpoint (same config)
           overwrite=False, # replace the run in `out_dir`
-          progress=True, # fastai progress bars and the epoch table
+          progress=True, # True: fastai's bars in a terminal or notebook, else one line per epoch; 'lines': one line per epoch; False: silent
           specs=None, # spectrogram store folder when `data` is a root (see `open_data`)
           cbs=None, # extra fastai callbacks
           device=None, # torch device (default: fastai's default)
           plots=True, # save curves.png and per_class.png
           valid_predict_fn=None, # `f(run_dir, specs) -> (N, C)` probabilities (e.g. `tta` inference); its valid lwlrap goes in `valid_tta`
+          budget=None, # the `Budget` of an enclosing job (folds, noisy selection); `cfg.budget` alone plans a job of one stage
          ) -> TrainResult:
     "Train one model from `cfg` with one-cycle, mixup and gradient clipping; log, checkpoint, and resume."
     cfg.check()
     t0, out = time.time(), Path(out_dir)
     mode = _check_run_dir(out, cfg, resume, overwrite)
-    ds, stores = open_data(data, specs, splits=('train_curated', 'train_noisy') if cfg.noisy_fnames is not None else ('train_curated',))
-    set_seed(cfg.seed, reproducible=True)
-    dls = make_dls(cfg, ds, stores, device=device)
+    ds, stores = open_data(data, specs, splits=_splits(cfg))
+    progress = _bars(progress)
+    talk = say if progress else (lambda m: None)
+    own = cfg.budget is not None and budget is None and mode != 'resume'
+    run_cfg, job_cbs = cfg, []
+    if mode == 'resume' and cfg.budget is not None: run_cfg = load_run(out)[0]  # the plan it started with
+    elif cfg.budget is not None:
+        if own: budget = Budget(cfg, (ds, stores), 1, start=t0, device=device, say=talk)
+        run_cfg, job_cbs = budget.next_stage()
+    set_seed(run_cfg.seed, reproducible=True)
+    dls = make_dls(run_cfg, ds, stores, device=device)
     meta = run_meta(dls, stores)
-    model = get_model(cfg.arch, n_out=dls.n_out, sa=cfg.sa, width=cfg.width)
+    model = get_model(run_cfg.arch, n_out=dls.n_out, sa=run_cfg.sa, width=run_cfg.width)
     state = json.loads((out/'state.json').read_text()) if mode == 'resume' else {}
     rng = torch.load(out/'models'/'last_rng.pth', weights_only=False) if mode == 'resume' and (out/'models'/'last_rng.pth').exists() else None
-    ckpt = RunCheckpoints(best=state.get('best'), best_epoch=state.get('best_epoch'), resume_from=rng)
-    run_cbs = [ckpt, HistoryCSV('history.csv', append=mode == 'resume')]
-    if cfg.mixup: run_cbs.append(MixUpUniform(cfg.mixup_lo, cfg.mixup_hi))
-    if cfg.grad_clip: run_cbs.append(GradientClip(cfg.grad_clip))
-    learn = TagLearner(dls, model, loss_func=get_loss(cfg.loss), metrics=LwLRAP(n_classes=dls.n_classes), path=out,
-                       model_dir='models', cbs=run_cbs + list(cbs or []))
+    held_out = run_cfg.fold is not None
+    ckpt = RunCheckpoints(best=state.get('best'), best_epoch=state.get('best_epoch'), resume_from=rng, keep_best=held_out)
+    run_cbs = [ckpt, HistoryCSV('history.csv', append=mode == 'resume')] + run_callbacks(run_cfg) + job_cbs
+    if progress == 'lines': run_cbs.append(EpochLine(talk, budget))
+    metric = LwLRAP(n_classes=dls.n_classes) if held_out else SeenLwLRAP(n_classes=dls.n_classes)
+    learn = TagLearner(dls, model, loss_func=get_loss(run_cfg.loss), metrics=metric, path=out, model_dir='models', cbs=run_cbs + list(cbs or []))
     (out/'models').mkdir(parents=True, exist_ok=True)
-    (out/'config.json').write_text(json.dumps(dict(config=cfg.to_dict(), meta=meta), indent=1))
+    (out/'config.json').write_text(json.dumps(dict(config=run_cfg.to_dict(), meta=meta), indent=1))
     if mode == 'resume':
         learn.load('last', with_opt=True, weights_only=False)
         learn.resume_epoch = state['epochs_done']
-    if learn.resume_epoch < cfg.epochs:
-        if progress: learn.fit_one_cycle(cfg.epochs, cfg.lr_max)
+    if learn.resume_epoch < run_cfg.epochs:
+        if progress is True: learn.fit_one_cycle(run_cfg.epochs, run_cfg.lr_max)
         else:
-            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(cfg.epochs, cfg.lr_max)
-    return _finish(learn, cfg, out, ds, meta, t0, plots, valid_predict_fn)
+            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(run_cfg.epochs, run_cfg.lr_max)
+    res = _finish(learn, run_cfg, out, ds, meta, t0, plots, valid_predict_fn)
+    if budget is not None:
+        budget.observe()
+        talk(f'{out}: trained in {res.seconds/60:.1f} min' + (f' (planned {budget.stage_s/60:.1f})' if job_cbs else ''))
+        if own: budget.report()
+    return res
 
 def _finish(learn, cfg, out, ds, meta, t0, plots, valid_predict_fn=None):
-    "Load the best weights, predict the validation clips, plot, and collect the result."
+    "Load the last weights, predict the held-out clips (when there are any), plot, and collect the result."
     state = json.loads((out/'state.json').read_text()) if (out/'state.json').exists() else {}
     hist = pd.read_csv(out/'history.csv') if (out/'history.csv').exists() else pd.DataFrame()
-    if (out/'models'/'best.pth').exists(): learn.load('best', with_opt=False, weights_only=False)
+    if (out/'models'/'last.pth').exists(): learn.load('last', with_opt=False, weights_only=False)
     preds = None
-    if len(learn.dls.valid_ds):
+    if cfg.fold is not None and len(learn.dls.valid_ds):
         p = predict_dl(learn.model, learn.dls.valid, meta['n_classes'])
         preds = pd.DataFrame(p, columns=meta['vocab']); preds.insert(0, 'fname', learn.dls.valid_fnames)
         preds.to_csv(out/'valid_preds.csv', index=False)
     res = TrainResult(out, cfg, hist, state.get('best'), state.get('best_epoch'), state.get('last'), bool(state.get('finished')),
                       preds, learn, time.time() - t0)
-    if valid_predict_fn is not None and preds is not None and (out/'models'/'best.pth').exists():
+    if valid_predict_fn is not None and preds is not None and (out/'models'/'last.pth').exists():
         res.valid_tta = lwlrap(np.asarray(valid_predict_fn(out, learn.dls.valid_ds.specs)), _valid_truth(ds, preds.fname))
     if plots and len(hist): save_plots(res, ds)
     return res
+
 
 # %% ../nbs/07_train.ipynb #40b502de
 def load_run(run_dir) -> tuple:
@@ -372,7 +643,7 @@ def load_run(run_dir) -> tuple:
     return TrainConfig.from_dict(d['config']), d['meta']
 
 def load_model(run_dir, # a folder written by `train`
-               which='best', # 'best' or 'last' checkpoint
+               which='last', # 'last' or 'best' (chosen on the validation fold, so its score there flatters)
                device='cpu', # where the model goes
               ) -> tuple:
     "`(model, cfg, meta)` rebuilt from a run folder's config and checkpoint, in eval mode (no pickled `Learner` needed)."
@@ -445,16 +716,23 @@ def noisy_selection(cfg:TrainConfig, # the config of both stages (its `noisy_fna
                     slack=0, # selection rule, see `select_noisy`
                     min_prob=0., # selection rule, see `select_noisy`
                     predict_fn=None, # `f(run_dir, specs) -> (N, C)` probabilities; default: one window per clip (`predict_windows`)
-                    which='best', # stage-1 checkpoint to predict with
+                    which='last', # stage-1 checkpoint to predict with
                     retrain=True, # run stage 2
                     resume=False, overwrite=False, progress=True, specs=None, # as in `train`
                    ) -> SelectionResult:
     "Train on curated clips, keep the noisy clips that model gets right, retrain from scratch on curated + kept."
     cfg.check()
-    out = Path(out_dir)
+    t0, out = time.time(), Path(out_dir)
     ds, stores = open_data(data, specs, splits=('train_curated', 'train_noisy'))
     if ds.noisy is None or not len(ds.noisy): raise DataError(f'{ds.root}: no noisy clips to select from')
-    kw = dict(resume=resume, overwrite=overwrite, progress=progress)
+    budget = None
+    if cfg.budget is not None:  # two stages and the noisy clips' predictions (one window each, or every slice × 4 flips)
+        todo = [d for d in ('curated', 'curated+noisy') if not (resume and _finished(out/d))]
+        nz = stores['train_noisy']
+        imgs = len(ds.noisy) if predict_fn is None else int(N_FLIPS * np.maximum(1, np.ceil(np.asarray(nz.widths) / 128)).sum())
+        talk = say if _bars(progress) else (lambda m: None)
+        if todo: budget = Budget(cfg.replace(noisy_fnames=None), (ds, stores), len(todo) if retrain else 1, extra_images=imgs, start=t0, say=talk)
+    kw = dict(resume=resume, overwrite=overwrite, progress=progress, budget=budget)
     stage1 = train(cfg.replace(noisy_fnames=None), (ds, stores), out/'curated', **kw)
     st = stores['train_noisy']
     nspecs = SpecList((st, [st.lookup(f) for f in ds.noisy.fname]))
@@ -480,6 +758,7 @@ def noisy_selection(cfg:TrainConfig, # the config of both stages (its `noisy_fna
     (out/'selection.json').write_text(json.dumps(rep, indent=1))
     res = SelectionResult(stage1, tab, tab.fname[keep].tolist(), rep)
     if retrain: res.retrained = train(cfg.replace(noisy_fnames=str(out/'noisy_kept.csv')), (ds, stores), out/'curated+noisy', **kw)
+    if budget is not None: budget.report()
     return res
 
 # %% ../nbs/07_train.ipynb #6f72218b
@@ -530,11 +809,16 @@ def train_folds(cfg:TrainConfig, # the config; its `fold` is replaced by each fo
     "Train one model per fold; save the out-of-fold predictions (fname + C columns) and their whole-set lwlrap."
     folds = list(range(cfg.n_folds) if folds is None else folds)
     for f in folds: cfg.replace(fold=f).check()  # every fold index valid before any work
-    out = Path(out_dir)
-    ds, stores = open_data(data, specs, splits=('train_curated', 'train_noisy') if cfg.noisy_fnames is not None else ('train_curated',))
+    t0, out = time.time(), Path(out_dir)
+    ds, stores = open_data(data, specs, splits=_splits(cfg))
+    budget = None
+    if cfg.budget is not None:  # one plan for every fold; on resume, for the folds not yet finished
+        todo = [f for f in folds if not (kwargs.get('resume') and _finished(out/f'fold{f}'))]
+        talk = say if _bars(kwargs.get('progress', True)) else (lambda m: None)
+        if todo: budget = Budget(cfg.replace(fold=todo[0]), (ds, stores), len(todo), start=t0, say=talk)
     results, parts = {}, []
     for f in folds:
-        r = train(cfg.replace(fold=f), (ds, stores), out/f'fold{f}', **kwargs)
+        r = train(cfg.replace(fold=f), (ds, stores), out/f'fold{f}', budget=budget, **kwargs)
         model, _, meta = load_model(r.run_dir, which)
         cur = stores['train_curated']
         fn = list(r.valid_preds.fname) if r.valid_preds is not None else []
@@ -549,14 +833,19 @@ def train_folds(cfg:TrainConfig, # the config; its `fold` is replaced by each fo
     oof.to_csv(out/'oof.csv', index=False)
     per_fold = {int(f): r.best for f, r in results.items()}
     (out/'oof.json').write_text(json.dumps(dict(lwlrap=score, which=which, folds=folds, best_per_fold=per_fold), indent=1))
+    if budget is not None: budget.report()
     return dict(lwlrap=score, oof=oof, results=results)
+
+def _finished(run_dir):
+    s = Path(run_dir)/'state.json'
+    return s.exists() and bool(json.loads(s.read_text()).get('finished'))
 
 # %% ../nbs/07_train.ipynb #3d925dab
 @call_parse
 def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
               out:str, # run folder (with fold='cv': one sub-folder per fold)
               specs:str=None, # spectrogram store folder (built there if missing); default ROOT/specs
-              preset:str='paper', # starting config: 'paper' (the method's sizes) or 'cpu_demo' (small, fast)
+              preset:str='auto', # starting config: 'paper' (the method's sizes), 'cpu' (the CPU recipe), 'cpu_demo'; auto: paper on a GPU, cpu otherwise
               arch:str=None, # xresnet10/18/34/50
               width:float=None, # channel multiplier
               sa:str=None, # simple self-attention: true or false (default: the preset's)
@@ -575,21 +864,36 @@ def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
               select_noisy:store_true=False, # run the noisy-label selection stage: curated → keep noisy → retrain
               resume:store_true=False, # continue the run in OUT from its last checkpoint
               overwrite:store_true=False, # replace the run in OUT
-              quiet:store_true=False, # no progress bars
+              budget:float=None, # minutes for the whole job (every fold / stage): epochs and batches are chosen to fit
+              precision:str=None, # fp32, bf16 (CPU or GPU) or fp16 (GPU)
+              channels_last:str=None, # NHWC memory format: true or false
+              quiet:store_true=False, # no progress bars: one line per epoch
              ):
     "Train a model (or every fold, or the noisy-selection stage) on a dataset."
-    presets = {'paper': TrainConfig.paper, 'cpu_demo': TrainConfig.cpu_demo}
+    presets = {'paper': TrainConfig.paper, 'cpu_demo': TrainConfig.cpu_demo, 'cpu': None, 'auto': None}
     if preset not in presets: raise ValueError(f'unknown preset {preset!r}; choose one of {sorted(presets)}')
-    sa, flips, mixup = (None if v is None else str2bool(v) for v in (sa, flips, mixup))
+    if preset == 'auto': preset = 'paper' if torch.cuda.is_available() else 'cpu'
+    if preset == 'cpu':  # sized on the data and the minutes of one stage (10 without a budget)
+        ds = load_dataset(root)
+        k = n_folds or TrainConfig.n_folds
+        n = len(ds.curated) * ((k - 1) / k if fold != 'all' else 1) + (len(pd.read_csv(noisy)) if noisy else 0)
+        stages = k if fold == 'cv' else 2 if select_noisy else 1
+        saved = next((p for p in [Path(out)/'config.json', *sorted(Path(out).glob('*/config.json'))] if p.exists()), None) if resume else None
+        if saved is not None:  # resuming: the recipe the run started with (a new measurement of the machine could pick another)
+            base = {k: v for k, v in json.loads(saved.read_text())['config'].items() if k in cpu_recipe(1, 1, 1.)}
+            presets['cpu'] = lambda **kw: TrainConfig(**{**base, **kw})
+        else: presets['cpu'] = functools.partial(TrainConfig.cpu, max(1, int(n)), (budget or 10 * stages) / stages)
+    sa, flips, mixup, channels_last = (None if v is None else str2bool(v) for v in (sa, flips, mixup, channels_last))
     kw = {k: v for k, v in dict(arch=arch, width=width, sa=sa, loss=loss, flips=flips, mixup=mixup, size=size, bs=bs, epochs=epochs,
-                               lr_max=lr_max, n_folds=n_folds, seed=seed, noisy_fnames=noisy).items() if v is not None}
+                               lr_max=lr_max, n_folds=n_folds, seed=seed, noisy_fnames=noisy, budget=budget, precision=precision,
+                               channels_last=channels_last).items() if v is not None}
     if n_batches is not None: kw['n_batches'] = n_batches or None
     if fold not in ('all', 'cv'):
         try: kw['fold'] = int(fold)
         except ValueError: raise ValueError(f"fold must be an int, 'all' or 'cv', not {fold!r}") from None
     elif fold == 'all': kw['fold'] = None
     cfg = presets[preset](**kw).check()
-    run = dict(resume=resume, overwrite=overwrite, progress=not quiet, specs=specs)
+    run = dict(resume=resume, overwrite=overwrite, progress='lines' if quiet else True, specs=specs)
     if select_noisy:
         r = noisy_selection(cfg, root, out, **run)
         print(json.dumps(r.report, indent=1))
