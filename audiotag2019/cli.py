@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from fastcore.script import call_parse, anno_parser, Param, store_true
+import fastprogress
 from .core import load_dataset, list_audio, read_vocab, SPLITS, AUDIO_EXTS, DataError, FATDataset
 from .demo import demo_data, make_demo_dataset
 from .spectrogram import build_dataset_stores, build_store, SpecParams, SpecStore
-from .train import TrainConfig, train_cli, load_model, load_run, noisy_selection, baseline_model, logmel_stats
+from .train import TrainConfig, train_cli, load_model, load_models, load_run, noisy_selection, baseline_model, logmel_stats
 from .tta import predict_store, predict_specs
 from .data import SpecList
 from .ensemble import save_preds, load_preds, average_tables, write_submission, score_submission
@@ -56,6 +57,9 @@ def run_command(argv, # the words after `audiotag2019`, e.g. `['demo', '--out', 
 
 def main():
     "Entry point of the `audiotag2019` command: exit status 0 on success, 1 on bad input (message, no traceback), 2 on bad usage, 3 when clips failed to decode."
+    # fastprogress redraws a bar on every update even into a file or pipe (`make demo > log` grew to megabytes): bars only
+    # on a terminal; off it, training prints one line per epoch and long jobs their own progress lines
+    if not sys.stdout.isatty(): fastprogress.fastprogress.NO_BAR = True
     try: run_command(sys.argv[1:])
     except ClipsFailed as e:
         print(f'audiotag2019: error: {e}', file=sys.stderr)
@@ -127,10 +131,10 @@ def _is_root(p): return any((Path(p)/f).exists() for f in ('train_curated.csv', 
 
 def _spec_params(meta): return SpecParams(**meta['spec_params']) if meta.get('spec_params') else SpecParams()
 
-def predict_folder(run, # a training run folder (`config.json` + `models/`)
+def predict_folder(run, # a training run folder, or a `--fold cv` folder (its folds' probabilities are averaged)
                    src, # a dataset root (its test clips) or a folder of audio files
                    specs_dir=None, # where to keep the spectrogram store (default: a temporary folder)
-                   which='best', # checkpoint
+                   which='last', # checkpoint: 'last' or 'best' (chosen on the validation fold)
                    reduce='max', # over each clip's slices: 'max' or 'mean'
                    flips=True, # flip averaging (when the model was trained with flips as labels)
                    bs=None, # slices per batch (None: `tta.DEFAULT_BS` of the device: 8 on CPU, 128 on a GPU)
@@ -138,7 +142,7 @@ def predict_folder(run, # a training run folder (`config.json` + `models/`)
                    chunk=1000, # clips decoded and predicted at a time: memory stays flat however many there are
                   ) -> tuple:
     "`(prediction table, problems)`: TTA probabilities of every readable clip, and `{fname: reason}` of those left out; `table.attrs` has the counts."
-    model, cfg, meta = load_model(run, which)
+    models, meta = load_models(run, which)
     src = Path(src)
     if not src.is_dir(): raise DataError(f'{src}: no such folder')
     if _is_root(src):
@@ -168,8 +172,8 @@ def predict_folder(run, # a training run folder (`config.json` + `models/`)
             problems.update(zip(bad.fname, bad.message))
             handled.update({f: '; '.join(x for x in (s if s != 'ok' else '', m) if x) for f, s, m in zip(hd.fname, hd.status, hd.message)})
             good = [i for i, s in zip(idx, ix.status) if s != 'error']
-            if good: tabs.append(predict_store(model, SpecList((store, good)), meta['vocab'], size=meta['size'], stats=tuple(meta['stats']),
-                                               reduce=reduce, flips=bool(flips and meta['flips']), bs=bs, progress=inner))
+            if good: tabs.append(average_tables([predict_store(m, SpecList((store, good)), meta['vocab'], size=meta['size'], stats=tuple(meta['stats']),
+                                                               reduce=reduce, flips=bool(flips and meta['flips']), bs=bs, progress=inner) for m in models]))
             del store
             if progress and len(chunks) > 1:
                 n, dt = r.stop, time.time() - t0
@@ -206,10 +210,10 @@ def top_tags(tab, # a prediction table
     return pd.DataFrame({'fname': tab.fname.values, 'tags': tags})
 
 @command
-def predict(run:str, # a training run folder (from `audiotag2019 train`)
+def predict(run:str, # a training run folder (from `audiotag2019 train`; a `--fold cv` folder averages its folds)
             src:str, # a dataset root (its test clips) or a folder of audio files
             out:str='predictions.csv', # per-clip probabilities: fname + one column per class (.csv, .csv.gz or .npz)
-            which:str='best', # checkpoint: best or last
+            which:str='last', # checkpoint: last, or best (chosen on the validation fold)
             reduce:str='max', # over each clip's slices: max or mean
             no_flips:store_true=False, # skip flip averaging
             top:int=3, # tags to print per file
@@ -247,7 +251,7 @@ def ensemble(preds:Param('prediction files (from `predict`) or training run fold
     want = pd.read_csv(sample, usecols=['fname'], dtype=str).fname.tolist() if Path(sample).exists() else None
     tables = []
     for p in preds:
-        if (Path(p)/'config.json').exists():
+        if Path(p).is_dir():  # a training run (or a fold ensemble): predict the test clips
             if root is None: raise ValueError(f'{p} is a training run: give --root to predict its test clips')
             tab, problems = predict_folder(p, root, progress=not quiet)
             print(f'{p}: ' + _summary_line(tab.attrs, problems))
@@ -288,6 +292,7 @@ def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.c
          seed:int=0, # random seed of the data and the training
          epochs:int=None, # training epochs of each stage (default: the cpu_demo preset's)
          noisy:bool=True, # run the noisy-label selection stage (else train on curated only)
+         budget:float=None, # minutes for the training stages: the CPU recipe sized to the data and the time (default: the cpu_demo preset)
          overwrite:store_true=False, # retrain even if OUT already holds the runs
          quiet:store_true=False, # no progress bars
         ):
@@ -301,15 +306,16 @@ def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.c
     say(str(ds))
     stores = build_dataset_stores(ds, out/'specs', progress=prog)
     say('spectrogram stores: ' + ', '.join(f'{k} {len(v)}' for k, v in stores.items()))
-    cfg = TrainConfig.cpu_demo(seed=seed, **({} if epochs is None else dict(epochs=epochs)))
+    if budget is None: cfg = TrainConfig.cpu_demo(seed=seed, **({} if epochs is None else dict(epochs=epochs)))
+    else: cfg = TrainConfig.cpu(int(len(ds.curated) * 0.8), budget / (2 if noisy else 1), seed=seed, budget=budget)
     runs = out/'runs'
     kw = dict(resume=False, overwrite=overwrite, progress=prog)
-    if (runs/'curated+noisy'/'models'/'best.pth').exists() and not overwrite: say(f'reusing the runs in {runs} (--overwrite to retrain)')
+    if (runs/'curated+noisy'/'models'/'last.pth').exists() and not overwrite: say(f'reusing the runs in {runs} (--overwrite to retrain)')
     if noisy:
         def tta_fn(run_dir, specs):
             m, _, meta = load_model(run_dir)
             return predict_specs(m, specs, meta['n_classes'], size=meta['size'], stats=tuple(meta['stats']), progress=False)
-        done = (runs/'curated+noisy'/'models'/'best.pth').exists() and not overwrite
+        done = (runs/'curated+noisy'/'models'/'last.pth').exists() and not overwrite
         if done: run_dir, rep = runs/'curated+noisy', json.loads((runs/'selection.json').read_text())
         else:
             res = noisy_selection(cfg, (ds, stores), runs, predict_fn=tta_fn, **kw)
@@ -319,9 +325,9 @@ def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.c
     else:
         from audiotag2019.train import train
         run_dir = runs/'curated'
-        if not (run_dir/'models'/'best.pth').exists() or overwrite: train(cfg, (ds, stores), run_dir, **kw)
-    model, _, meta = load_model(run_dir)
-    say(f'predicting {len(stores["test"])} test clips with slice-max TTA and flip averaging')
+        if not (run_dir/'models'/'last.pth').exists() or overwrite: train(cfg, (ds, stores), run_dir, **kw)
+    model, _, meta = load_model(run_dir, 'last')  # the last weights: `best` was chosen on the validation fold
+    say(f'predicting {len(stores["test"])} test clips with slice-max TTA and flip averaging ({run_dir}, last checkpoint)')
     tab = predict_store(model, stores['test'], meta['vocab'], size=meta['size'], stats=tuple(meta['stats']), progress=prog)
     save_preds(tab, out/'test_preds.csv')
     sub = write_submission(tab, data/'sample_submission.csv', out/'submission.csv')

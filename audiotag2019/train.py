@@ -32,12 +32,13 @@ from .loss import LOSSES, get_loss, LwLRAP, lwlrap, lwlrap_per_class, plot_per_c
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'CPU_DEMO', 'CPU_LADDER', 'CPU_EFFICIENCY', 'MIN_PASSES', 'MIXUP_PASSES', 'RUN_FILES', 'SAFETY',
-           'CKPT_S', 'MAX_EPOCHS', 'PLANNED', 'TrainConfig', 'machine_gflops', 'train_gflop', 'cpu_recipe', 'open_data',
-           'make_dls', 'run_meta', 'RunCheckpoints', 'HistoryCSV', 'TagLearner', 'TrainResult', 'plot_history',
-           'save_plots', 'MixedPrecisionAny', 'run_callbacks', 'StepTimer', 'SeenLwLRAP', 'EpochLine', 'Speed',
-           'measure_speed', 'plan_stage', 'BudgetPacer', 'Budget', 'predict_dl', 'say', 'train', 'load_run',
-           'load_model', 'window_dl', 'predict_windows', 'label_ranks', 'select_noisy', 'SelectionResult',
-           'noisy_selection', 'logmel_stats', 'baseline_model', 'baseline_logreg', 'train_folds', 'train_cli']
+           'CKPT_S', 'MAX_EPOCHS', 'MIN_EPOCHS', 'PLANNED', 'TrainConfig', 'machine_gflops', 'train_gflop',
+           'cpu_recipe', 'open_data', 'make_dls', 'run_meta', 'RunCheckpoints', 'HistoryCSV', 'TagLearner',
+           'TrainResult', 'plot_history', 'save_plots', 'MixedPrecisionAny', 'run_callbacks', 'StepTimer', 'SeenLwLRAP',
+           'EpochLine', 'Speed', 'measure_speed', 'plan_stage', 'BudgetPacer', 'Budget', 'predict_dl', 'say', 'train',
+           'load_run', 'load_model', 'window_dl', 'predict_windows', 'label_ranks', 'select_noisy', 'SelectionResult',
+           'noisy_selection', 'logmel_stats', 'baseline_model', 'baseline_logreg', 'train_folds', 'run_dirs',
+           'load_models', 'train_cli']
 
 # %% ../nbs/07_train.ipynb #9fd6c820
 @dataclass
@@ -202,7 +203,7 @@ def open_data(data, # a dataset root folder, a `FATDataset`, or a `(FATDataset, 
     return ds, stores
 
 # %% ../nbs/07_train.ipynb #3df8d04a
-RUN_FILES = ('config.json', 'state.json', 'history.csv', 'models', 'valid_preds.csv', 'curves.png', 'per_class.png')  # what `train` writes
+RUN_FILES = ('config.json', 'state.json', 'history.csv', 'models', 'valid_preds.csv', 'curves.png', 'per_class.png', 'pace.json')  # what `train` writes
 
 def _noisy_list(noisy):
     "Noisy file names from a list or a csv with a `fname` column."
@@ -408,7 +409,7 @@ def _splits(cfg): return ('train_curated', 'train_noisy') if cfg.noisy_fnames is
 
 def measure_speed(cfg:TrainConfig, # the config to time (its epochs and batches are ignored)
                   data, # dataset root, `FATDataset`, or `(FATDataset, stores)`
-                  steps=6, # timed training batches ...
+                  steps=8, # timed training batches ...
                   warmup=2, # ... after this many untimed ones
                   device=None, specs=None,
                  ) -> Speed:
@@ -430,7 +431,8 @@ def measure_speed(cfg:TrainConfig, # the config to time (its epochs and batches 
 
 SAFETY = 0.92 # share of the time left that a plan fills (the rest absorbs load from other processes)
 CKPT_S = 0.5 # seconds to write an epoch's checkpoints (an estimate)
-MAX_EPOCHS = 30 # a budgeted stage has at most this many epochs (more time: longer epochs)
+MAX_EPOCHS = 30 # a budgeted stage has at most this many epochs (more time: longer epochs) ...
+MIN_EPOCHS = 4 # ... and at least this many where validation leaves room: the pacer corrects the plan from the second epoch on
 
 def plan_stage(cfg:TrainConfig, speed:Speed, seconds, epochs=None) -> tuple:
     "`(epochs, n_batches, expected seconds)` of one training stage of `cfg` that fits in `seconds` (`epochs` fixed if given)."
@@ -440,7 +442,7 @@ def plan_stage(cfg:TrainConfig, speed:Speed, seconds, epochs=None) -> tuple:
     avail = seconds - fixed
     if epochs is None:
         one_pass = max(1, speed.train_items // cfg.bs)
-        epochs = int(np.clip(round(avail / speed.step_s / one_pass), 1, MAX_EPOCHS))
+        epochs = int(np.clip(round(avail / speed.step_s / one_pass), MIN_EPOCHS, MAX_EPOCHS))
         epochs = max(1, min(epochs, int(0.15 * avail / per_epoch)))  # validation and checkpoints ≤ 15 % of the time
     nb = int((avail - epochs * per_epoch) / (epochs * speed.step_s)) if avail > 0 else 0
     if nb < 1:
@@ -457,14 +459,16 @@ class BudgetPacer(StepTimer):
                  tail_s=0., # seconds the stage needs after its last epoch
                  max_batches=None): # upper bound of batches per epoch
         super().__init__(); self.stage_end, self.deadline, self.tail_s, self.max_batches = stage_end, deadline, tail_s, max_batches
+        self.batches = []  # batches per epoch, as run
     def before_epoch(self):
         super().before_epoch()
+        self.batches.append(len(self.dls.train))
         if len(self.steps) < 3: return  # the plan's numbers until there is a pace of our own
         # fastai's schedule advances 1/n_epoch per epoch whatever its length, so the one-cycle stays whole
         per = (self.stage_end - self.tail_s - time.time()) / (self.n_epoch - self.epoch) - (np.median(self.valid) if self.valid else 0)
         nb = int(np.clip(per / np.median(self.steps[-50:]), 1, self.max_batches or np.inf))
         dl = self.dls.train
-        if getattr(dl, 'n_batches', None) is not None: dl.n_batches, dl.n = nb, nb * dl.bs
+        if getattr(dl, 'n_batches', None) is not None: dl.n_batches, dl.n, self.batches[-1] = nb, nb * dl.bs, nb
     def after_batch(self):
         super().after_batch()
         if self.training and time.time() > self.deadline:
@@ -481,10 +485,13 @@ class Budget:
                  start=None, # when the job started (default: now)
                  device=None, say=print):
         self.cfg, self.start, self.seconds, self.say = cfg, time.time() if start is None else start, 60. * cfg.budget, say
-        self.speed = measure_speed(cfg, data, device=device)
-        self.stages, self.done, self.extra_s = stages, 0, extra_images / self.speed.infer_img_s
-        per = (SAFETY * self.left() - self.extra_s) / stages
-        self.epochs, nb, self.stage_s = plan_stage(cfg, self.speed, per)
+        for attempt in (0, 1):  # a second measurement when the first says nothing fits (a burst of load from elsewhere)
+            self.speed = measure_speed(cfg, data, device=device)
+            self.stages, self.done, self.extra_s = stages, 0, extra_images / self.speed.infer_img_s
+            per = (SAFETY * self.left() - self.extra_s) / stages
+            try: self.epochs, nb, self.stage_s = plan_stage(cfg, self.speed, per); break
+            except ValueError:
+                if attempt: raise
         self.plan = cfg.replace(epochs=self.epochs, n_batches=nb)
         c = self.plan
         say(f'plan: {c.arch} width {c.width:g}{" + SSA" if c.sa else ""}, {c.size} px, batch {c.bs}, {c.precision}; {stages} stage(s) × '
@@ -502,7 +509,7 @@ class Budget:
         except ValueError: nb = 1  # behind schedule: the shortest stage, the guard stops it if need be
         self.done += 1
         tail = 2 * self.speed.valid_items / self.speed.infer_img_s + 3
-        self.timer = BudgetPacer(time.time() + per, self.start + self.seconds - self.extra_s - (left - 1) * self.stage_s * 0.5, tail, 4 * nb)
+        self.timer = BudgetPacer(time.time() + per, self.start + self.seconds - self.extra_s - (left - 1) * self.stage_s * 0.5, tail, 8 * nb)
         return self.plan.replace(n_batches=nb), [self.timer]
 
     def observe(self):
@@ -584,7 +591,8 @@ def train(cfg:TrainConfig, # what to train
     talk = say if progress else (lambda m: None)
     own = cfg.budget is not None and budget is None and mode != 'resume'
     run_cfg, job_cbs = cfg, []
-    if mode == 'resume' and cfg.budget is not None: run_cfg = load_run(out)[0]  # the plan it started with
+    if mode == 'resume' and cfg.budget is not None:  # the plan it started with
+        run_cfg = TrainConfig.from_dict(json.loads((out/'config.json').read_text())['config'])
     elif cfg.budget is not None:
         if own: budget = Budget(cfg, (ds, stores), 1, start=t0, device=device, say=talk)
         run_cfg, job_cbs = budget.next_stage()
@@ -609,7 +617,13 @@ def train(cfg:TrainConfig, # what to train
         if progress is True: learn.fit_one_cycle(run_cfg.epochs, run_cfg.lr_max)
         else:
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(run_cfg.epochs, run_cfg.lr_max)
+    if not (out/'models'/'last.pth').exists():  # stopped (by the budget) inside its first epoch: keep what it learned
+        save_model(out/'models'/'last.pth', learn.model, learn.opt, with_opt=True)
     res = _finish(learn, run_cfg, out, ds, meta, t0, plots, valid_predict_fn)
+    if job_cbs:  # what the pacer did: the config holds the plan's first numbers, this the batches actually run
+        p = job_cbs[0]
+        (out/'pace.json').write_text(json.dumps(dict(batches_per_epoch=p.batches, images=int(len(p.steps) * run_cfg.bs),
+                                                     step_s=p.step_s(1), seconds=round(res.seconds, 1)), indent=1))
     if budget is not None:
         budget.observe()
         talk(f'{out}: trained in {res.seconds/60:.1f} min' + (f' (planned {budget.stage_s/60:.1f})' if job_cbs else ''))
@@ -839,6 +853,31 @@ def train_folds(cfg:TrainConfig, # the config; its `fold` is replaced by each fo
 def _finished(run_dir):
     s = Path(run_dir)/'state.json'
     return s.exists() and bool(json.loads(s.read_text()).get('finished'))
+
+# %% ../nbs/07_train.ipynb #10b55c13
+def run_dirs(run) -> list:
+    "The training runs in `run`: itself (one run), its `fold*/` runs (`--fold cv`: a fold ensemble), or its retrained `curated+noisy/`."
+    run = Path(run)
+    if (run/'config.json').exists(): return [run]
+    folds = sorted((p.parent for p in run.glob('fold*/config.json')), key=lambda p: int(p.name[4:]) if p.name[4:].isdigit() else 1 << 30)
+    if folds: return folds
+    if (run/'curated+noisy'/'config.json').exists(): return [run/'curated+noisy']
+    raise FileNotFoundError(f'{run}: no config.json, fold*/ or curated+noisy/: not a training run')
+
+def load_models(run, # a run folder, a `--fold cv` folder (every fold) or a noisy-selection folder
+                which='last', # checkpoint of each run
+                device='cpu',
+               ) -> tuple:
+    "`(models, meta)`: every model of `run` (several for a fold ensemble), in eval mode, and their shared meta."
+    models, metas = [], []
+    for d in run_dirs(run):
+        m, _, meta = load_model(d, which, device); models.append(m); metas.append(meta)
+    keys = ('vocab', 'n_classes', 'flips', 'size', 'stats', 'spec_params')
+    for d, m in zip(run_dirs(run)[1:], metas[1:]):
+        diff = [k for k in keys if m.get(k) != metas[0].get(k)]
+        if diff: raise DataError(f'{d} differs from {run_dirs(run)[0]} in {diff}: its predictions cannot be averaged with the others')
+    return models, metas[0]
+
 
 # %% ../nbs/07_train.ipynb #3d925dab
 @call_parse

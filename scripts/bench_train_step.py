@@ -12,7 +12,8 @@ transforms (the loader's cost, measured separately by `bench_augment.py`, is not
 Ways are timed in turns (each run times every way once), so that load from other processes falls on all alike.
 The last column is the step's arithmetic rate (forward + backward FLOPs counted by torch's FlopCounterMode) against a
 2048² float32 matrix product on the same threads: the practical ceiling of a convolution on this CPU.
-Usage: python scripts/bench_train_step.py [--configs recipe,demo,xresnet18] [--steps 12] [--runs 3] [--ways fp32,...]"""
+Configs: the rungs of the CPU recipe's ladder (`train.CPU_LADDER`) and `paper` (xresnet18 at 256 px, batch 32).
+Usage: python scripts/bench_train_step.py [--configs xresnet10-w0.5-64,...,paper] [--steps 8] [--runs 5] [--ways fp32,...]"""
 import time, warnings
 warnings.filterwarnings('ignore', message='.*torch.jit.script.*')
 import numpy as np
@@ -23,7 +24,7 @@ from fastai.optimizer import Adam
 from audiotag2019.augment import batch_tfms, N_FLIPS
 from audiotag2019.model import get_model
 from audiotag2019.loss import get_loss
-from audiotag2019.train import TrainConfig
+from audiotag2019.train import TrainConfig, CPU_LADDER
 
 C = 80  # FSDKaggle2019's classes: the output layer of the real task
 
@@ -96,19 +97,39 @@ def bench(cfg, ways, steps, runs):
             torch.set_num_threads(threads)
     return {w: cfg.bs * steps / float(np.median(t)) for w, t in ts.items()}, warm, float(np.median(ceil))
 
-CONFIGS = {
-    'recipe': lambda: TrainConfig.cpu(n_train=480, minutes=10),  # the budgeted CPU recipe at the scaled-up demo's size
-    'demo': lambda: TrainConfig.cpu_demo(),  # xresnet10 w0.5, 128 px, batch 16
-    'xresnet18': lambda: TrainConfig.cpu_demo(arch='xresnet18', width=1.0, bs=32),  # the method's model at 128 px
+CONFIGS = {  # the CPU recipe's ladder (`train.CPU_LADDER`), cheapest first, and the method's model at 256 px
+    **{f'{a}-w{w:g}-{s}': (lambda a=a, w=w, s=s, b=b: TrainConfig.cpu_demo(arch=a, width=w, size=s, bs=b)) for a, w, s, b in CPU_LADDER},
+    'paper': lambda: TrainConfig.paper(bs=32),
 }
 
+def profile(cfg, way='fp32', steps=4, top=12):
+    "Where one step's time goes: torch.profiler's operators by self CPU time, grouped into convolution / normalisation / optimizer / other."
+    from torch.profiler import profile as tprofile, ProfilerActivity
+    step, _ = step_fn(cfg, way)
+    batches = make_batches(cfg, steps + 2)
+    for b in batches[:2]: step(*b)
+    with tprofile(activities=[ProfilerActivity.CPU]) as prof:
+        for b in batches[2:]: step(*b)
+    ev = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
+    tot = sum(e.self_cpu_time_total for e in ev)
+    groups = {'convolution (fwd + bwd)': ('conv', 'mkldnn'), 'batch norm': ('batch_norm',), 'optimizer (Adam)': ('adam', 'foreach', '_fused', 'addcdiv', 'lerp', 'sqrt'),
+              'activations': ('relu', 'threshold'), 'pooling': ('pool',)}
+    share = {g: 0. for g in groups}; share['other'] = 0.
+    for e in ev:
+        g = next((g for g, keys in groups.items() if any(k in e.key.lower() for k in keys)), 'other')
+        share[g] += e.self_cpu_time_total
+    print(f'profile of {steps} steps ({way}): ' + ', '.join(f'{g} {100*v/tot:.0f} %' for g, v in share.items()))
+    for e in sorted(ev, key=lambda e: -e.self_cpu_time_total)[:top]: print(f'  {e.key[:60]:<60} {100*e.self_cpu_time_total/tot:5.1f} %')
+
 @call_parse
-def main(configs:str='recipe,demo,xresnet18', # which configs (see CONFIGS)
+def main(configs:str=','.join(list(CONFIGS)[:4]), # which configs (see CONFIGS)
          ways:str='fp32,channels_last,bf16 autocast,channels_last+bf16,torch.compile,threads 1', # ways to run the step
          steps:int=8, # timed steps per run
          runs:int=5, # runs per way (median)
+         prof:str=None, # also profile this config's fp32 step (a name from CONFIGS)
         ):
     print(f'{torch.get_num_threads()} torch threads')
+    if prof: profile(CONFIGS[prof]())
     rows = []
     for name in configs.split(','):
         cfg = CONFIGS[name]()
