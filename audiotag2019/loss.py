@@ -174,7 +174,7 @@ class LwLRAP(Metric):
         self.reset()
     def reset(self): self.preds, self.targs = [], []
     def accumulate(self, learn):
-        pred, y = learn.pred, learn.yb[0]
+        pred, y = learn.to_detach(learn.pred), learn.to_detach(learn.yb[0])  # gathered from every process in distributed training
         if self.n_classes is not None:
             if pred.shape[-1] < self.n_classes: raise ValueError(f'n_classes={self.n_classes} but the model has {pred.shape[-1]} outputs')
             pred, y = pred[:, :self.n_classes], y[:, :self.n_classes]

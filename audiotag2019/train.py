@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 from fastcore.basics import str2bool
 from fastcore.script import call_parse, store_true
+from .core import FATDataset, DataError, load_dataset, labels2multihot, read_labels_csv, join_labels, SPLITS  # before fastai: its warning filter
 from fastai.learner import Learner, save_model, load_model as fastai_load_model
 from fastai.callback.core import Callback, CancelFitException, CancelEpochException
 from fastai.callback.tracker import TrackerCallback, SaveModelCallback
@@ -23,7 +24,10 @@ from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.callback.channelslast import ChannelsLast
 from fastcore.foundation import L
 from fastprogress.fastprogress import IN_NOTEBOOK
-from .core import FATDataset, DataError, load_dataset, labels2multihot, read_labels_csv, join_labels, SPLITS
+from fastai.torch_core import rank_distrib, num_distrib
+from fastai.distributed import DistributedDL, DistributedTrainer
+from fastai.callback.progress import ProgressCallback
+import hashlib
 from .spectrogram import SpecStore, build_dataset_stores
 from .augment import STATS, N_FLIPS, MixUpUniform, flip_blocks_to_classes, batch_tfms
 from .data import get_dls, multilabel_folds, fold_split, SpecList, SpecDataset, EpochDL
@@ -35,8 +39,9 @@ __all__ = ['PRECISIONS', 'CPU_DEMO', 'CPU_LADDER', 'CPU_EFFICIENCY', 'MIN_PASSES
            'CKPT_S', 'MAX_EPOCHS', 'MIN_EPOCHS', 'PLANNED', 'TrainConfig', 'machine_gflops', 'train_gflop',
            'cpu_recipe', 'open_data', 'make_dls', 'run_meta', 'RunCheckpoints', 'HistoryCSV', 'TagLearner',
            'TrainResult', 'plot_history', 'save_plots', 'MixedPrecisionAny', 'run_callbacks', 'StepTimer', 'SeenLwLRAP',
-           'EpochLine', 'Speed', 'measure_speed', 'plan_stage', 'BudgetPacer', 'Budget', 'predict_dl', 'say', 'train',
-           'load_run', 'load_model', 'window_dl', 'predict_windows', 'label_ranks', 'select_noisy', 'SelectionResult',
+           'EpochLine', 'Speed', 'measure_speed', 'plan_stage', 'BudgetPacer', 'Budget', 'world', 'init_distributed',
+           'barrier', 'broadcast', 'RankDL', 'RankTrainer', 'RankLog', 'predict_dl', 'say', 'train', 'load_run',
+           'load_model', 'window_dl', 'predict_windows', 'label_ranks', 'select_noisy', 'SelectionResult',
            'noisy_selection', 'logmel_stats', 'baseline_model', 'baseline_logreg', 'train_folds', 'run_dirs',
            'load_models', 'train_cli']
 
@@ -212,10 +217,12 @@ def _noisy_list(noisy):
     return list(noisy)
 
 def make_dls(cfg:TrainConfig, ds, stores, device=None, num_workers=0):
-    "The `DataLoaders` of a config."
+    "The `DataLoaders` of a config; under N processes each loader holds this process's `bs / N` share of the global batch."
+    n = max(1, num_distrib())
+    if cfg.bs % n: raise ValueError(f'the batch size ({cfg.bs}) is the global batch and must divide by the number of processes ({n})')
     return get_dls(ds, stores, fold=cfg.fold, n_folds=cfg.n_folds, seed=cfg.seed, noisy_fnames=_noisy_list(cfg.noisy_fnames),
-                   bs=cfg.bs, size=cfg.size, flips=cfg.flips, n_batches=cfg.n_batches, stats=cfg.stats, augment=cfg.augment,
-                   device=device, num_workers=num_workers, **cfg.aug)
+                   bs=cfg.bs // n, size=cfg.size, flips=cfg.flips, n_batches=None if cfg.n_batches is None else cfg.n_batches * n,
+                   stats=cfg.stats, augment=cfg.augment, device=device, num_workers=num_workers, **cfg.aug)
 
 def run_meta(dls, stores=None) -> dict:
     "What inference needs besides the weights: classes, outputs, image size and stats, spectrogram parameters."
@@ -238,7 +245,7 @@ class RunCheckpoints(SaveModelCallback):
         r = self.resume_from
         if r is None: return
         torch.set_rng_state(r['torch']); random.setstate(r['random']); np.random.set_state(r['numpy'])
-        self.dls.train.rng.setstate(r['dl'])  # the next epoch draws the same batches as an uninterrupted run
+        _inner(self.dls.train).rng.setstate(r['dl'])  # the next epoch draws the same batches as an uninterrupted run
         sl = self.recorder.smooth_loss
         sl.count, sl.val = r['smooth'][0], torch.tensor(r['smooth'][1])
 
@@ -250,11 +257,12 @@ class RunCheckpoints(SaveModelCallback):
         if self.keep_best:
             TrackerCallback.after_epoch(self)  # compares valid lwlrap with the best so far
             if self.new_best: self._save('best')
+        if rank_distrib(): return  # rank 0 writes the run folder
         mdir = self.learn.path/self.learn.model_dir
         save_model(mdir/'last.pth.tmp', self.learn.model, self.learn.opt, with_opt=True)
         sl = self.recorder.smooth_loss
         torch.save(dict(torch=torch.get_rng_state(), random=random.getstate(), numpy=np.random.get_state(),
-                        dl=self.dls.train.rng.getstate(), smooth=(sl.count, float(sl.val))), mdir/'last_rng.pth.tmp')
+                        dl=_inner(self.dls.train).rng.getstate(), smooth=(sl.count, float(sl.val))), mdir/'last_rng.pth.tmp')
         os.replace(mdir/'last.pth.tmp', mdir/'last.pth')  # a crash never leaves a half-written `last`
         os.replace(mdir/'last_rng.pth.tmp', mdir/'last_rng.pth')
         rec = dict(zip(self.recorder.metric_names[1:], self.recorder.values[-1]))
@@ -264,6 +272,8 @@ class RunCheckpoints(SaveModelCallback):
         os.replace(self.learn.path/'state.tmp', self.learn.path/'state.json')  # written last: it points at finished files
 
     def after_fit(self, **kwargs): pass  # the caller decides which weights to load
+
+def _inner(dl): return getattr(dl, 'dl', dl)  # the loader inside a `DistributedDL`
 
 def _num(x):
     x = None if x is None else float(x)
@@ -463,14 +473,23 @@ class BudgetPacer(StepTimer):
     def before_epoch(self):
         super().before_epoch()
         self.batches.append(len(self.dls.train))
-        if len(self.steps) < 3: return  # the plan's numbers until there is a pace of our own
-        # fastai's schedule advances 1/n_epoch per epoch whatever its length, so the one-cycle stays whole
-        per = (self.stage_end - self.tail_s - time.time()) / (self.n_epoch - self.epoch) - (np.median(self.valid) if self.valid else 0)
-        nb = int(np.clip(per / np.median(self.steps[-50:]), 1, self.max_batches or np.inf))
-        dl = self.dls.train
-        if getattr(dl, 'n_batches', None) is not None: dl.n_batches, dl.n, self.batches[-1] = nb, nb * dl.bs, nb
+        nb, stop = None, False
+        if self.epoch > 0 and time.time() > self.deadline: stop = True  # processes stop together, at an epoch's start
+        elif len(self.steps) >= 3:  # the plan's numbers until there is a pace of our own
+            # fastai's schedule advances 1/n_epoch per epoch whatever its length, so the one-cycle stays whole
+            per = (self.stage_end - self.tail_s - time.time()) / (self.n_epoch - self.epoch) - (np.median(self.valid) if self.valid else 0)
+            nb = int(np.clip(per / np.median(self.steps[-50:]), 1, self.max_batches or np.inf))
+        nb, stop = broadcast((nb, stop))  # rank 0's clock decides for every process
+        if stop: self._stop()
+        dl, n = _inner(self.dls.train), max(1, num_distrib())
+        if nb is not None and getattr(dl, 'n_batches', None) is not None:
+            dl.n_batches, dl.n, self.batches[-1] = nb * n, nb * n * dl.bs, nb
+    def _stop(self):
+        warnings.warn(f'the time budget ran out at epoch {self.epoch + 1} of {self.n_epoch}: training stopped before the end of its schedule')
+        raise CancelFitException()
     def after_batch(self):
         super().after_batch()
+        if num_distrib() > 1: return  # several processes stop together at the next epoch's start (above)
         if self.training and time.time() > self.deadline:
             warnings.warn(f'the time budget ran out at epoch {self.epoch + 1} of {self.n_epoch} (batch {self.iter + 1}): training stopped '
                           f'before the end of its schedule')
@@ -485,13 +504,18 @@ class Budget:
                  start=None, # when the job started (default: now)
                  device=None, say=print):
         self.cfg, self.start, self.seconds, self.say = cfg, time.time() if start is None else start, 60. * cfg.budget, say
-        for attempt in (0, 1):  # a second measurement when the first says nothing fits (a burst of load from elsewhere)
-            self.speed = measure_speed(cfg, data, device=device)
-            self.stages, self.done, self.extra_s = stages, 0, extra_images / self.speed.infer_img_s
-            per = (SAFETY * self.left() - self.extra_s) / stages
-            try: self.epochs, nb, self.stage_s = plan_stage(cfg, self.speed, per); break
-            except ValueError:
-                if attempt: raise
+        plan = None
+        if not rank_distrib():  # rank 0 times and plans; every process gets its plan
+            for attempt in (0, 1):  # a second measurement when the first says nothing fits (a burst of load from elsewhere)
+                speed = measure_speed(cfg, data, device=device)
+                per = (SAFETY * self.left() - extra_images / speed.infer_img_s) / stages
+                try: plan = (speed, *plan_stage(cfg, speed, per)); break
+                except ValueError as e:
+                    if attempt: plan = e
+        plan = broadcast(plan)
+        if isinstance(plan, Exception): raise plan
+        self.speed, self.epochs, nb, self.stage_s = plan
+        self.stages, self.done, self.extra_s = stages, 0, extra_images / self.speed.infer_img_s
         self.plan = cfg.replace(epochs=self.epochs, n_batches=nb)
         c = self.plan
         say(f'plan: {c.arch} width {c.width:g}{" + SSA" if c.sa else ""}, {c.size} px, batch {c.bs}, {c.precision}; {stages} stage(s) × '
@@ -507,6 +531,7 @@ class Budget:
         per = (SAFETY * self.left() - self.extra_s) / left
         try: nb = plan_stage(self.cfg, self.speed, per, epochs=self.epochs)[1]
         except ValueError: nb = 1  # behind schedule: the shortest stage, the guard stops it if need be
+        nb = broadcast(nb)
         self.done += 1
         tail = 2 * self.speed.valid_items / self.speed.infer_img_s + 3
         self.timer = BudgetPacer(time.time() + per, self.start + self.seconds - self.extra_s - (left - 1) * self.stage_s * 0.5, tail, 8 * nb)
@@ -518,6 +543,56 @@ class Budget:
         if s: self.speed.step_s = s
 
     def report(self): self.say(f'job done in {self.elapsed()/60:.1f} min of a {self.seconds/60:g}-min budget')
+
+
+# %% ../nbs/07_train.ipynb #b4424a06
+def world() -> tuple:
+    "`(rank, number of processes)` of this process: `(0, 1)` unless launched by torchrun or accelerate launch."
+    return rank_distrib(), max(1, num_distrib())
+
+def init_distributed():
+    "Join the process group of a torchrun / accelerate launch (gloo on CPUs, NCCL on GPUs); this rank's device (None alone)."
+    if num_distrib() <= 1: return None
+    from accelerate import PartialState
+    dev = PartialState(cpu=not torch.cuda.is_available()).device  # accelerate needs `cpu=True` to spread CPU processes (gloo)
+    return torch.device('cpu') if dev.type == 'cpu' else dev  # accelerate says 'cpu:0', which torch.load cannot map to
+
+def barrier():
+    "Wait for every process (nothing to wait for alone)."
+    if num_distrib() > 1 and torch.distributed.is_initialized(): torch.distributed.barrier()
+
+def broadcast(obj):
+    "`obj` as rank 0 has it, on every process."
+    if num_distrib() <= 1 or not torch.distributed.is_initialized(): return obj
+    box = [obj]; torch.distributed.broadcast_object_list(box, 0)
+    return box[0]
+
+class RankDL(DistributedDL):
+    "fastai's `DistributedDL`, broadcasting the epoch's indices with the group's backend (CPU tensors for gloo) and keeping its slice in `drawn`."
+    def _broadcast(self, t, rank):
+        t = torch.tensor(t, dtype=torch.long, device='cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
+        torch.distributed.broadcast(t, rank)
+        return t.cpu().tolist()
+    def get_idxs(self):
+        self.drawn = super().get_idxs()
+        return self.drawn
+
+class RankTrainer(DistributedTrainer):
+    "fastai's `DistributedTrainer` (DDP through accelerate) with `RankDL` loaders; SyncBatchNorm on GPUs only."
+    def __init__(self, **kwargs): super().__init__(sync_bn=torch.cuda.is_available(), cpu=not torch.cuda.is_available(), **kwargs)
+    def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else RankDL(dl, device=self.learn.model.device)
+
+class RankLog(Callback):
+    "Per process: the items it trained on in each epoch, and an md5 of its final weights, to `folder/rank{r}.json`."
+    order = 90
+    def __init__(self, folder): self.folder, self.epochs = Path(folder), []
+    def after_train(self): self.epochs.append([int(i) for i in getattr(self.dl, 'drawn', [])])
+    def after_fit(self):
+        m = getattr(self.model, 'module', self.model)
+        h = hashlib.md5()
+        for p in m.state_dict().values(): h.update(p.detach().cpu().contiguous().numpy().tobytes())
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder/f'rank{rank_distrib()}.json').write_text(json.dumps(dict(rank=rank_distrib(), world=num_distrib(), items=self.epochs, weights_md5=h.hexdigest())))
 
 
 # %% ../nbs/07_train.ipynb #67ae8781
@@ -585,9 +660,13 @@ def train(cfg:TrainConfig, # what to train
     "Train one model from `cfg` with one-cycle, mixup and gradient clipping; log, checkpoint, and resume."
     cfg.check()
     t0, out = time.time(), Path(out_dir)
+    device = device if device is not None else init_distributed()  # under torchrun: this process's device
+    rank, n_proc = world()
+    if rank: barrier()  # rank 0 checks (and with `overwrite` clears) the folder first
     mode = _check_run_dir(out, cfg, resume, overwrite)
+    if not rank: barrier()
     ds, stores = open_data(data, specs, splits=_splits(cfg))
-    progress = _bars(progress)
+    progress = _bars(progress) if not rank else False
     talk = say if progress else (lambda m: None)
     own = cfg.budget is not None and budget is None and mode != 'resume'
     run_cfg, job_cbs = cfg, []
@@ -604,12 +683,15 @@ def train(cfg:TrainConfig, # what to train
     rng = torch.load(out/'models'/'last_rng.pth', weights_only=False) if mode == 'resume' and (out/'models'/'last_rng.pth').exists() else None
     held_out = run_cfg.fold is not None
     ckpt = RunCheckpoints(best=state.get('best'), best_epoch=state.get('best_epoch'), resume_from=rng, keep_best=held_out)
-    run_cbs = [ckpt, HistoryCSV('history.csv', append=mode == 'resume')] + run_callbacks(run_cfg) + job_cbs
+    run_cbs = [ckpt] + ([] if rank else [HistoryCSV('history.csv', append=mode == 'resume')]) + run_callbacks(run_cfg) + job_cbs
     if progress == 'lines': run_cbs.append(EpochLine(talk, budget))
+    if n_proc > 1: run_cbs.append(RankTrainer())
+    if os.environ.get('AUDIOTAG2019_RANK_LOG'): run_cbs.append(RankLog(os.environ['AUDIOTAG2019_RANK_LOG']))
     metric = LwLRAP(n_classes=dls.n_classes) if held_out else SeenLwLRAP(n_classes=dls.n_classes)
     learn = TagLearner(dls, model, loss_func=get_loss(run_cfg.loss), metrics=metric, path=out, model_dir='models', cbs=run_cbs + list(cbs or []))
+    if rank: learn.remove_cb(ProgressCallback)
     (out/'models').mkdir(parents=True, exist_ok=True)
-    (out/'config.json').write_text(json.dumps(dict(config=run_cfg.to_dict(), meta=meta), indent=1))
+    if not rank: (out/'config.json').write_text(json.dumps(dict(config=run_cfg.to_dict(), meta=meta), indent=1))
     if mode == 'resume':
         learn.load('last', with_opt=True, weights_only=False)
         learn.resume_epoch = state['epochs_done']
@@ -617,10 +699,11 @@ def train(cfg:TrainConfig, # what to train
         if progress is True: learn.fit_one_cycle(run_cfg.epochs, run_cfg.lr_max)
         else:
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(run_cfg.epochs, run_cfg.lr_max)
-    if not (out/'models'/'last.pth').exists():  # stopped (by the budget) inside its first epoch: keep what it learned
+    if not rank and not (out/'models'/'last.pth').exists():  # stopped (by the budget) inside its first epoch: keep what it learned
         save_model(out/'models'/'last.pth', learn.model, learn.opt, with_opt=True)
-    res = _finish(learn, run_cfg, out, ds, meta, t0, plots, valid_predict_fn)
-    if job_cbs:  # what the pacer did: the config holds the plan's first numbers, this the batches actually run
+    barrier()  # the files rank 0 wrote are there for every process to read
+    res = _finish(learn, run_cfg, out, ds, meta, t0, plots and not rank, valid_predict_fn)
+    if job_cbs and not rank:  # what the pacer did: the config holds the plan's first numbers, this the batches actually run
         p = job_cbs[0]
         (out/'pace.json').write_text(json.dumps(dict(batches_per_epoch=p.batches, images=int(len(p.steps) * run_cfg.bs),
                                                      step_s=p.step_s(1), seconds=round(res.seconds, 1)), indent=1))
@@ -639,7 +722,7 @@ def _finish(learn, cfg, out, ds, meta, t0, plots, valid_predict_fn=None):
     if cfg.fold is not None and len(learn.dls.valid_ds):
         p = predict_dl(learn.model, learn.dls.valid, meta['n_classes'])
         preds = pd.DataFrame(p, columns=meta['vocab']); preds.insert(0, 'fname', learn.dls.valid_fnames)
-        preds.to_csv(out/'valid_preds.csv', index=False)
+        if not rank_distrib(): preds.to_csv(out/'valid_preds.csv', index=False)
     res = TrainResult(out, cfg, hist, state.get('best'), state.get('best_epoch'), state.get('last'), bool(state.get('finished')),
                       preds, learn, time.time() - t0)
     if valid_predict_fn is not None and preds is not None and (out/'models'/'last.pth').exists():
@@ -767,9 +850,11 @@ def noisy_selection(cfg:TrainConfig, # the config of both stages (its `noisy_fna
         c = tab.correct.to_numpy()
         rep.update(n_correct=int(c.sum()), n_kept_correct=int(c[keep].sum()), base_rate=float(c.mean()),
                    precision=float(c[keep].mean()) if keep.any() else None, recall=float(c[keep].sum() / max(c.sum(), 1)))
-    tab.to_csv(out/'noisy_scores.csv', index=False)
-    tab.loc[keep, ['fname', 'labels']].to_csv(out/'noisy_kept.csv', index=False)
-    (out/'selection.json').write_text(json.dumps(rep, indent=1))
+    if not rank_distrib():
+        tab.to_csv(out/'noisy_scores.csv', index=False)
+        tab.loc[keep, ['fname', 'labels']].to_csv(out/'noisy_kept.csv', index=False)
+        (out/'selection.json').write_text(json.dumps(rep, indent=1))
+    barrier()  # stage 2 reads noisy_kept.csv
     res = SelectionResult(stage1, tab, tab.fname[keep].tolist(), rep)
     if retrain: res.retrained = train(cfg.replace(noisy_fnames=str(out/'noisy_kept.csv')), (ds, stores), out/'curated+noisy', **kw)
     if budget is not None: budget.report()
@@ -844,9 +929,10 @@ def train_folds(cfg:TrainConfig, # the config; its `fold` is replaced by each fo
     order = pd.Series(np.arange(len(ds.curated)), index=ds.curated.fname)
     oof = oof.iloc[np.argsort(order[oof.fname].to_numpy())].reset_index(drop=True)
     score = lwlrap(oof[ds.vocab].to_numpy(), _valid_truth(ds, oof.fname))
-    oof.to_csv(out/'oof.csv', index=False)
     per_fold = {int(f): r.best for f, r in results.items()}
-    (out/'oof.json').write_text(json.dumps(dict(lwlrap=score, which=which, folds=folds, best_per_fold=per_fold), indent=1))
+    if not rank_distrib():
+        oof.to_csv(out/'oof.csv', index=False)
+        (out/'oof.json').write_text(json.dumps(dict(lwlrap=score, which=which, folds=folds, best_per_fold=per_fold), indent=1))
     if budget is not None: budget.report()
     return dict(lwlrap=score, oof=oof, results=results)
 
@@ -933,14 +1019,14 @@ def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
     elif fold == 'all': kw['fold'] = None
     cfg = presets[preset](**kw).check()
     run = dict(resume=resume, overwrite=overwrite, progress='lines' if quiet else True, specs=specs)
+    talk = say if not rank_distrib() else (lambda m: None)  # one report, from rank 0
     if select_noisy:
         r = noisy_selection(cfg, root, out, **run)
-        print(json.dumps(r.report, indent=1))
-        return r
-    if fold == 'cv':
+        talk(json.dumps(r.report, indent=1))
+    elif fold == 'cv':
         r = train_folds(cfg, root, out, **run)
-        print(f'out-of-fold lwlrap {r["lwlrap"]:.4f}  -> {Path(out)/"oof.csv"}')
-        return r
-    r = train(cfg, root, out, **run)
-    print(r)
+        talk(f'out-of-fold lwlrap {r["lwlrap"]:.4f}  -> {Path(out)/"oof.csv"}')
+    else:
+        r = train(cfg, root, out, **run)
+        talk(str(r))
     return r
