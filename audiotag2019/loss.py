@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 from . import core  # first: it silences the deprecation warning fastai's import raises under torch ≥ 2.10
 from fastai.learner import Metric
+from fastai.torch_core import to_detach
 
 # %% auto #0
 __all__ = ['LOSSES', 'split_targets', 'f2_per_sample', 'TagLoss', 'get_loss', 'lwlrap_per_class', 'lwlrap', 'LwLRAP',
@@ -174,7 +175,8 @@ class LwLRAP(Metric):
         self.reset()
     def reset(self): self.preds, self.targs = [], []
     def accumulate(self, learn):
-        pred, y = learn.to_detach(learn.pred), learn.to_detach(learn.yb[0])  # gathered from every process in distributed training
+        det = getattr(learn, 'to_detach', to_detach)  # a Learner's gathers from every process in distributed training
+        pred, y = det(learn.pred), det(learn.yb[0])
         if self.n_classes is not None:
             if pred.shape[-1] < self.n_classes: raise ValueError(f'n_classes={self.n_classes} but the model has {pred.shape[-1]} outputs')
             pred, y = pred[:, :self.n_classes], y[:, :self.n_classes]
