@@ -8,18 +8,19 @@ import random
 from typing import NamedTuple
 import numpy as np
 import torch
+import torch.nn.functional as F
 from . import core  # first: it silences the deprecation warning fastai's import raises under torch ≥ 2.10
 from fastai.torch_core import TensorImage
 from fastai.data.transforms import IntToFloatTensor, Normalize, Transform  # fastai's own Transform (fasttransform)
-from fastai.vision.augment import RandTransform, AffineCoordTfm, aug_transforms
+from fastai.vision.augment import RandTransform, SpaceTfm, Brightness, Contrast, zoom_mat
 from fastai.callback.core import Callback
 from fastai.callback.mixup import MixHandler
 
 # %% auto #0
 __all__ = ['WINDOW', 'VALID_AT', 'FLIPS', 'N_FLIPS', 'flip_labels_to_classes', 'STATS', 'window_offset', 'spec_window',
            'split_flip_index', 'flip_spec', 'flip_targets', 'flip_vocab', 'flip_blocks_to_classes', 'flip_batch',
-           'spec_item', 'AsImage', 'ResizeBatch', 'SpecToFloat', 'SpecNormalize', 'SpecBars', 'batch_tfms',
-           'mixed_target', 'MixTarget', 'MixUpUniform']
+           'spec_item', 'AsImage', 'SpecZoom', 'ResizeBatch', 'SpecLighting', 'SpecToFloat', 'SpecNormalize',
+           'SpecBars', 'batch_tfms', 'mixed_target', 'MixTarget', 'MixUpUniform']
 
 # %% ../nbs/03_augment.ipynb #1210f621
 WINDOW = 128  # frames per training window (2 s with the seed's hop), also the mel height
@@ -177,11 +178,79 @@ class AsImage(Transform):
         return x
 
 # %% ../nbs/03_augment.ipynb #6e0322f3
-class ResizeBatch(AffineCoordTfm):
-    "Resize a batch to `size` by a bilinear grid sample on its device (nothing to do when it already has that size)."
-    def __init__(self, size, mode='bilinear'): super().__init__(size=size, mode=mode, align_corners=True)  # as fastai's `Zoom`
-    def encodes(self, x: TensorImage): return x if tuple(x.shape[-2:]) == self.cp_size else self._encode(x, self.mode)
+def _lin(n, x): return torch.linspace(-1, 1, n, device=x.device) if n > 1 else torch.zeros(1, device=x.device)  # affine_grid's coordinates
 
+def _shrink_first(x, lo, hi, size, mode):
+    "fastai's `_grid_sample` step: shrinking by more than 2× beyond the zoom, area-downsample first (`lo`, `hi`: the grid's extremes)."
+    if mode != 'bilinear': return x
+    z = 2 / (hi - lo) if hi > lo else float('inf')
+    d = min(x.shape[-2] / size[0], x.shape[-1] / size[1]) / 2
+    return F.interpolate(x, scale_factor=1/d, mode='area', recompute_scale_factor=True) if d > 1 and d > z else x
+
+def _resize(x, size, mode='bilinear'):
+    "`x` `(B, C, H, W)` resized to `size`: fastai's identity `affine_coord`, bit for bit, on one grid broadcast over the batch."
+    grid = torch.stack(torch.meshgrid(_lin(size[1], x), _lin(size[0], x), indexing='xy'), -1)[None]  # 1,H,W,(x, y)
+    x = _shrink_first(x, -1., 1., size, mode)
+    return F.grid_sample(x, grid.expand(x.shape[0], -1, -1, -1), mode=mode, padding_mode='reflection', align_corners=True)
+
+def _zoom_resize(x, sx, cx, sy, cy, size, mode='bilinear'):
+    "`x` sampled at `(sx·u + cx, sy·v + cy)` on a `size` grid of `(u, v)` in [-1, 1]² (scales, centres `(B,)`): rows, then columns."
+    (B, C, Hi, Wi), (H, W) = x.shape, size
+    gx, gy = sx[:, None] * _lin(W, x) + cx[:, None], sy[:, None] * _lin(H, x) + cy[:, None]  # B,W and B,H
+    x = _shrink_first(x, min(gx.min(), gy.min()).item(), max(gx.max(), gy.max()).item(), size, mode)
+    Hi, Wi = x.shape[-2:]
+    kw, z = dict(mode=mode, padding_mode='reflection', align_corners=True), gx.new_zeros(())
+    r = F.grid_sample(x.transpose(2, 3).reshape(B, C * Wi, Hi, 1), torch.stack((z.expand_as(gy), gy), -1)[:, :, None], **kw)  # B,C·Wi,H,1
+    r = r.view(B, C, Wi, H).transpose(2, 3).reshape(B, C * H, Wi, 1)  # a view when C = 1
+    return F.grid_sample(r, torch.stack((z.expand_as(gx), gx), -1)[:, :, None], **kw).view(B, C, H, W)
+
+class SpecZoom(RandTransform):
+    "fastai's `Zoom` and a resize to `size` (its draws; the same images to ~2e-7) as two 1-D resamplings; a plain resize in validation."
+    order, split_idx = 30, None  # fastai's `Zoom`: after to-float, before lighting; in validation too (as the resize)
+    def __init__(self,
+                 max_zoom=1.5, # zoom up to this factor; 1: resize only
+                 p=0.75, # probability per image of a zoom
+                 size=None, # output side, or (H, W); None keeps the input size
+                 mode='bilinear', # `grid_sample` interpolation
+                ):
+        if max_zoom < 1: raise ValueError(f'max_zoom must be ≥ 1, got {max_zoom}')
+        super().__init__(p=1.)
+        self.max_zoom, self.p_zoom, self.mode = max_zoom, p, mode
+        self.cp_size = None if size is None else (size, size) if isinstance(size, int) else tuple(size)
+
+    def before_call(self, b, split_idx): self.do, self.valid = True, bool(split_idx)  # `p` is drawn per image
+
+    def encodes(self, x: TensorImage):
+        size = self.cp_size or tuple(x.shape[-2:])
+        if not len(x): return x.new_zeros(0, x.shape[1], *size)
+        if self.max_zoom == 1 or self.valid:
+            if self.max_zoom == 1 and size == tuple(x.shape[-2:]): return x
+            return TensorImage(_resize(x, size, self.mode))
+        m = zoom_mat(x, 1., self.max_zoom, p=self.p_zoom)  # fastai's draws: B,3,3 (scale, centre)
+        return TensorImage(_zoom_resize(x, m[:, 0, 0], m[:, 0, 2], m[:, 1, 1], m[:, 1, 2], size, self.mode))
+
+class ResizeBatch(SpecZoom):
+    "Resize a batch to `size` on its device, bit for bit fastai's bilinear resize (nothing to do when it already has that size)."
+    def __init__(self, size, mode='bilinear'): super().__init__(max_zoom=1., size=size, mode=mode)
+
+
+# %% ../nbs/03_augment.ipynb #5a0c7e12
+def _logit_(x):
+    "fastai's `logit` (clamped to 1e-7…1−1e-7), the same numbers, in one new tensor instead of five."
+    return x.clamp(1e-7, 1 - 1e-7).reciprocal_().sub_(1).log_().neg_()
+
+def _lighting(x, func): return func(_logit_(x)).sigmoid_()
+
+class SpecLighting(SpaceTfm):
+    "fastai's `Brightness` then `Contrast` in logit space (their draws and functions, bit for bit), with fewer passes over the batch."
+    order = 40
+    def __init__(self,
+                 max_lighting=0.2, # strength, fastai's `max_lighting`
+                 p=0.75, # probability per image, for brightness and for contrast
+                ): super().__init__(Brightness(max_lighting, p).fs + Contrast(max_lighting, p).fs, _lighting)
+
+
+# %% ../nbs/03_augment.ipynb #5a0c7e14
 class SpecToFloat(IntToFloatTensor):
     "fastai's `IntToFloatTensor` (uint8 0…255 → float 0–1) that leaves float batches, already on the 0–1 scale, as they are."
     def encodes(self, o: TensorImage): return o if o.is_floating_point() else o.float().div_(self.div)
@@ -190,7 +259,8 @@ class SpecNormalize(Normalize):
     "fastai's `Normalize`, whose statistics follow the batch to its device."
     def encodes(self, x: TensorImage):
         if self.mean.device != x.device: self.mean, self.std = self.mean.to(x.device), self.std.to(x.device)
-        return (x - self.mean) / self.std
+        return torch.sub(x, self.mean).div_(self.std)  # `(x - mean) / std`, one temporary fewer
+
 
 # %% ../nbs/03_augment.ipynb #ba26219b
 def _bands(n, active, lo, hi):
@@ -199,8 +269,8 @@ def _bands(n, active, lo, hi):
     dev = active.device
     t = torch.randint(lo, hi + 1, (B, K), device=dev).clamp(max=n)
     s = (torch.rand(B, K, device=dev) * (n - t + 1)).long()
-    ar = torch.arange(n, device=dev)
-    return ((ar >= s[..., None]) & (ar < (s + t)[..., None]) & active[..., None]).any(1)
+    edges, a = torch.zeros(B, n + 1, dtype=torch.int32, device=dev), active.int()  # +1 where a band starts, −1 past its end
+    return edges.scatter_add_(1, s, a).scatter_add_(1, s + t, -a)[:, :n].cumsum(1) > 0
 
 class SpecBars(RandTransform):
     "SpecAugment bars: per image (probability `p`), `min_holes`…`max_holes` holes, each a full-width and a full-height bar."
@@ -210,11 +280,12 @@ class SpecBars(RandTransform):
                  min_holes=1, max_holes=4, # number of holes per image, uniform
                  min_px=5, max_px=20, # bar thickness in pixels, uniform, inclusive
                  fill=0., # a number, or 'mean' / 'min' of each image
+                 inplace=False, # write into the batch given (when the pipeline made it, e.g. after `SpecNormalize`)
                 ):
         if not (1 <= min_holes <= max_holes and 1 <= min_px <= max_px): raise ValueError('need 1 ≤ min_holes ≤ max_holes and 1 ≤ min_px ≤ max_px')
         if isinstance(fill, str) and fill not in ('mean', 'min'): raise ValueError(f"fill must be a number, 'mean' or 'min', not {fill!r}")
         super().__init__(p=p)
-        self.min_holes, self.max_holes, self.min_px, self.max_px, self.fill = min_holes, max_holes, min_px, max_px, fill
+        self.min_holes, self.max_holes, self.min_px, self.max_px, self.fill, self.inplace = min_holes, max_holes, min_px, max_px, fill, inplace
 
     def before_call(self, b, split_idx): self.do = True  # `p` is drawn per image in `encodes`
 
@@ -227,11 +298,13 @@ class SpecBars(RandTransform):
 
     def encodes(self, x: TensorImage):
         rows, cols = self.masks(x.shape[0], x.shape[-2], x.shape[-1], x.device)
-        mask = rows[:, None, :, None] | cols[:, None, None, :]  # B,1,H,W
-        if self.fill == 'mean': fill = x.mean((1, 2, 3), keepdim=True)
-        elif self.fill == 'min': fill = x.amin((1, 2, 3), keepdim=True)
-        else: fill = torch.tensor(float(self.fill), dtype=x.dtype, device=x.device)
-        return torch.where(mask, fill, x)
+        if isinstance(self.fill, str):  # one value per image, taken before the bars
+            fill = x.mean((1, 2, 3), keepdim=True) if self.fill == 'mean' else x.amin((1, 2, 3), keepdim=True)
+            return torch.where(rows[:, None, :, None] | cols[:, None, None, :], fill, x)
+        x = x if self.inplace else x.clone()
+        b, r = rows.nonzero(as_tuple=True); x[b, :, r] = float(self.fill)  # whole rows, only those in a bar
+        b, c = cols.nonzero(as_tuple=True); x[b, :, :, c] = float(self.fill)  # whole columns
+        return x
 
 # %% ../nbs/03_augment.ipynb #26de91a2
 STATS = (0.2932, 0.2556)  # mean, std of the method's images on the 0–1 scale
@@ -254,11 +327,10 @@ def batch_tfms(size=256, # output side in pixels; None keeps the input size (128
     if not augment: lighting, max_zoom, erase = 0., 1., False
     if max_zoom < 1: raise ValueError(f'max_zoom must be ≥ 1, got {max_zoom}')
     tfms = [AsImage(), SpecToFloat()]
-    tfms += aug_transforms(do_flip=False, max_rotate=0., max_warp=0., min_zoom=1., max_zoom=max_zoom, p_affine=p_zoom,
-                           max_lighting=lighting, p_lighting=p_lighting, size=size, mode=mode)
-    if size is not None and not any(isinstance(t, AffineCoordTfm) for t in tfms): tfms.append(ResizeBatch(size, mode))
+    if max_zoom > 1 or size is not None: tfms.append(SpecZoom(max_zoom, p_zoom, size, mode))
+    if lighting: tfms.append(SpecLighting(lighting, p_lighting))
     if stats is not None: tfms.append(SpecNormalize.from_stats(*stats, cuda=False))
-    if erase: tfms.append(SpecBars(p_erase, *holes, *bar_px, fill=erase_fill))
+    if erase: tfms.append(SpecBars(p_erase, *holes, *bar_px, fill=erase_fill, inplace=stats is not None))  # SpecNormalize made a new batch
     return tfms
 
 # %% ../nbs/03_augment.ipynb #3cb380f5
