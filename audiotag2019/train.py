@@ -37,11 +37,11 @@ from .loss import LOSSES, get_loss, LwLRAP, lwlrap, lwlrap_per_class, plot_per_c
 # %% auto #0
 __all__ = ['PRECISIONS', 'CPU_DEMO', 'CPU_LADDER', 'CPU_EFFICIENCY', 'MIN_PASSES', 'MIXUP_PASSES', 'RUN_FILES', 'SAFETY',
            'CKPT_S', 'MAX_EPOCHS', 'MIN_EPOCHS', 'PLANNED', 'TrainConfig', 'machine_gflops', 'train_gflop',
-           'cpu_recipe', 'open_data', 'make_dls', 'run_meta', 'RunCheckpoints', 'HistoryCSV', 'TagLearner',
-           'TrainResult', 'plot_history', 'save_plots', 'MixedPrecisionAny', 'run_callbacks', 'StepTimer', 'SeenLwLRAP',
-           'EpochLine', 'Speed', 'measure_speed', 'plan_stage', 'BudgetPacer', 'Budget', 'world', 'init_distributed',
-           'barrier', 'broadcast', 'RankDL', 'RankTrainer', 'RankLog', 'predict_dl', 'say', 'train', 'load_run',
-           'load_model', 'window_dl', 'predict_windows', 'label_ranks', 'select_noisy', 'SelectionResult',
+           'cpu_recipe', 'native_bf16', 'open_data', 'make_dls', 'run_meta', 'RunCheckpoints', 'HistoryCSV',
+           'TagLearner', 'TrainResult', 'plot_history', 'save_plots', 'MixedPrecisionAny', 'run_callbacks', 'StepTimer',
+           'SeenLwLRAP', 'EpochLine', 'Speed', 'measure_speed', 'plan_stage', 'BudgetPacer', 'Budget', 'world',
+           'init_distributed', 'barrier', 'broadcast', 'RankDL', 'RankTrainer', 'RankLog', 'predict_dl', 'say', 'train',
+           'load_run', 'load_model', 'window_dl', 'predict_windows', 'label_ranks', 'select_noisy', 'SelectionResult',
            'noisy_selection', 'logmel_stats', 'baseline_model', 'baseline_logreg', 'train_folds', 'run_dirs',
            'load_models', 'train_cli']
 
@@ -140,9 +140,8 @@ CPU_DEMO = dict(  # what `TrainConfig.cpu_demo()` changes from `paper()`, and wh
 )
 
 # %% ../nbs/07_train.ipynb #55c5ff5a
-CPU_LADDER = (  # the CPU recipe's models, cheapest first: (arch, width, image side, batch)
-    ('xresnet10', 0.5, 64, 32),
-    ('xresnet10', 0.5, 128, 16),
+CPU_LADDER = (  # the CPU recipe's models, cheapest first: (arch, width, image side, batch); 64 px was tried and lost most of
+    ('xresnet10', 0.5, 128, 16),   # the score (0.21 vs 0.73 held-out lwlrap in the same 4 minutes: scripts/tune_recipe.py)
     ('xresnet18', 0.5, 128, 32),
     ('xresnet18', 1.0, 128, 32),
 )
@@ -179,7 +178,11 @@ def cpu_recipe(n_train, # training clips (before flips)
     p = passes((arch, width, size))
     bars = [max(1, round(5 * size / 256)), max(2, round(20 * size / 256))]  # the method's 5–20 px were sized for 256 px
     return dict(arch=arch, width=width, size=size, bs=bs, n_batches=None, epochs=int(np.clip(round(p), 4, 60)), lr_max=0.01,
-                mixup=bool(p >= MIXUP_PASSES), aug=dict(bar_px=bars, max_zoom=1.2))
+                mixup=bool(p >= MIXUP_PASSES), aug=dict(bar_px=bars, max_zoom=1.2), precision='bf16' if native_bf16() else 'fp32')
+
+def native_bf16() -> bool:
+    "Whether this CPU computes bf16 natively (AVX-512 BF16 or AMX), where bf16 autocast trains faster than fp32."
+    return any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
 
 
 # %% ../nbs/07_train.ipynb #d5eaa5fc
