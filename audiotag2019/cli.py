@@ -4,18 +4,19 @@
 
 # %% ../nbs/10_cli.ipynb #ecd8543e
 from __future__ import annotations
-import sys, time, json, tempfile, warnings
+import sys, gc, time, json, tempfile, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 import pandas as pd
+import torch
 from fastcore.script import call_parse, anno_parser, Param, store_true
 import fastprogress
 from .core import load_dataset, list_audio, read_vocab, SPLITS, AUDIO_EXTS, DataError, FATDataset
 from .demo import demo_data, make_demo_dataset
 from .spectrogram import build_dataset_stores, build_store, SpecParams, SpecStore
 from .train import TrainConfig, train_cli, load_model, load_models, load_run, noisy_selection, baseline_model, logmel_stats
-from .tta import predict_store, predict_specs
+from .tta import predict_store, predict_specs, inference_model, DEFAULT_BS
 from .data import SpecList
 from .ensemble import save_preds, load_preds, average_tables, write_submission, score_submission
 from .loss import lwlrap
@@ -131,6 +132,22 @@ def _is_root(p): return any((Path(p)/f).exists() for f in ('train_curated.csv', 
 
 def _spec_params(meta): return SpecParams(**meta['spec_params']) if meta.get('spec_params') else SpecParams()
 
+class _Prepared(torch.nn.Module):
+    "A model already prepared by `tta.inference_model`, for `predict_specs(..., jit=False)` to run as it is."
+    def __init__(self, fast): super().__init__(); self._fast = [fast]  # in a list, not a sub-module: a frozen TorchScript module has no train/eval
+    def forward(self, x): return self._fast[0](x)
+
+def _prepared(models, size, bs=None):
+    "Each model prepared for inference once (`tta.inference_model`: TorchScript on CPU), checked on a random batch of the shape it will see."
+    out = []
+    for m in models:
+        p = next(m.parameters(), None)
+        dev = p.device if p is not None else torch.device('cpu')
+        x = torch.randn(bs or DEFAULT_BS.get(dev.type, DEFAULT_BS['cuda']), 1, size, size, generator=torch.Generator().manual_seed(0)).to(dev)
+        fast = inference_model(m, x)
+        out.append(m if fast is m else _Prepared(fast))
+    return out
+
 def predict_folder(run, # a training run folder, or a `--fold cv` folder (its folds' probabilities are averaged)
                    src, # a dataset root (its test clips) or a folder of audio files
                    specs_dir=None, # where to keep the spectrogram store (default: a temporary folder)
@@ -161,6 +178,8 @@ def predict_folder(run, # a training run folder, or a `--fold cv` folder (its fo
     if not files: raise DataError(f'{src}: no audio files (wav, flac, ogg, mp3) to predict' + (f'; {len(skipped)} other file(s), e.g. {skipped[:3]}' if skipped else ''))
     chunks = [range(i, min(i + chunk, len(files))) for i in range(0, len(files), chunk)]
     inner, tabs, problems, handled, t0 = progress and len(chunks) == 1, [], {}, {}, time.time()
+    runs = _prepared(models, meta['size'], bs)  # once per model, not once per chunk (tracing again each time costs time and memory)
+    kw = dict(size=meta['size'], stats=tuple(meta['stats']), reduce=reduce, flips=bool(flips and meta['flips']), bs=bs, jit=False)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(specs_dir) if specs_dir else Path(tmp)/'specs'
         for k, r in enumerate(chunks):
@@ -172,9 +191,9 @@ def predict_folder(run, # a training run folder, or a `--fold cv` folder (its fo
             problems.update(zip(bad.fname, bad.message))
             handled.update({f: '; '.join(x for x in (s if s != 'ok' else '', m) if x) for f, s, m in zip(hd.fname, hd.status, hd.message)})
             good = [i for i, s in zip(idx, ix.status) if s != 'error']
-            if good: tabs.append(average_tables([predict_store(m, SpecList((store, good)), meta['vocab'], size=meta['size'], stats=tuple(meta['stats']),
-                                                               reduce=reduce, flips=bool(flips and meta['flips']), bs=bs, progress=inner) for m in models]))
-            del store
+            if good: tabs.append(average_tables([predict_store(m, SpecList((store, good)), meta['vocab'], progress=inner, **kw) for m in runs]))
+            del store, ix, idx, bad, hd
+            gc.collect()  # the chunk's store views and frames go now, not at some later collection
             if progress and len(chunks) > 1:
                 n, dt = r.stop, time.time() - t0
                 print(f'chunk {k+1}/{len(chunks)}: {n}/{len(files)} clips, {len(problems)} failed so far, '
