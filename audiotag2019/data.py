@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_data.ipynb #b351c141
 from __future__ import annotations
-import random
+import random, warnings
 import numpy as np
 import pandas as pd
 import torch
@@ -148,12 +148,17 @@ def _idx_of(store, fnames, split):
     idx = [store.lookup(f) for f in fnames]
     return np.array(idx, dtype=int)
 
-def _check_ok(store, idx, split):
+def _check_ok(store, idx, split, skip=False):
+    "Mask of the clips of `idx` that decoded; failed ones raise a `DataError`, or with `skip` are left out, each named in a warning."
+    ok = np.ones(len(idx), bool)
     if hasattr(store, 'status'):
-        st = np.asarray(store.status)[idx]
-        bad = [store.fnames[i] for i, s in zip(idx, st) if s == 'error']
-        if bad: raise DataError(f'{split}: {len(bad)} clip(s) failed to decode and cannot be trained on, e.g. {bad[:3]}; '
-                                f'list them with `audiotag2019 errors {getattr(store, "path", "STORE")}`')
+        ok = np.asarray(store.status)[idx] != 'error'
+        bad = [store.fnames[i] for i in np.asarray(idx)[~ok]]
+        if bad and not skip: raise DataError(f'{split}: {len(bad)} clip(s) failed to decode and cannot be trained on, e.g. {bad[:3]}; '
+                                             f'list them with `audiotag2019 errors {getattr(store, "path", "STORE")}`, '
+                                             f'or train without them: --skip_bad (skip_bad=True)')
+        for f in bad: warnings.warn(f'{split}: {f} failed to decode; left out of training (skip_bad)')
+    return ok
 
 def get_dls(ds:FATDataset, # the dataset (labels, vocabulary)
             stores:dict, # split → `SpecStore` (from `build_dataset_stores`)
@@ -169,16 +174,18 @@ def get_dls(ds:FATDataset, # the dataset (labels, vocabulary)
             augment=True, # lighting, zoom, bars (and any `batch_tfms` keyword below)
             device=None, # where batches go (default: fastai's default device)
             num_workers=0, # loader processes (0 is fastest on a CPU: an item is a cheap slice)
+            skip_bad=False, # leave out (with a warning each) clips that failed to decode, instead of stopping
             **aug_kw, # passed to `batch_tfms` (lighting, max_zoom, p_erase, …)
            ) -> DataLoaders:
     "fastai `DataLoaders` of one fold, with `.vocab`, `.n_classes`, `.train_fnames`, `.valid_fnames`, `.folds`."
     cur = _store_for(stores, 'train_curated')
     y_cur = ds.targets('train_curated')
     cidx = _idx_of(cur, ds.curated.fname, 'train_curated')
-    _check_ok(cur, cidx, 'train_curated')
-    folds = multilabel_folds(y_cur, n_folds, seed)
+    cok = _check_ok(cur, cidx, 'train_curated', skip_bad)
+    folds = multilabel_folds(y_cur, n_folds, seed)  # on every clip: the folds do not move when clips are left out
     if fold is None: tr, va = np.arange(len(cidx)), fold_split(folds, 0)[1]
     else: tr, va = fold_split(folds, fold)
+    tr, va = tr[cok[tr]], va[cok[va]]
     parts, ys = [(cur, cidx[tr])], [y_cur[tr]]
     if noisy_fnames is not None and len(noisy_fnames):
         if ds.noisy is None: raise DataError('noisy_fnames given but the dataset has no train_noisy.csv')
@@ -187,8 +194,8 @@ def get_dls(ds:FATDataset, # the dataset (labels, vocabulary)
         unknown = [f for f in noisy_fnames if f not in pos.index]
         if unknown: raise DataError(f'{len(unknown)} noisy clip(s) not in train_noisy.csv, e.g. {unknown[:3]}')
         nidx = _idx_of(nz, noisy_fnames, 'train_noisy')
-        _check_ok(nz, nidx, 'train_noisy')
-        parts.append((nz, nidx)); ys.append(ds.targets('train_noisy')[pos[list(noisy_fnames)].to_numpy()])
+        nok = _check_ok(nz, nidx, 'train_noisy', skip_bad)
+        parts.append((nz, nidx[nok])); ys.append(ds.targets('train_noisy')[pos[list(noisy_fnames)].to_numpy()][nok])
     tr_specs, va_specs = SpecList(*parts), SpecList((cur, cidx[va]))
     if stats == 'compute': stats = spec_stats(tr_specs, seed=seed)
     C = len(ds.vocab)

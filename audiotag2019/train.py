@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_train.ipynb #c019ddbb
 from __future__ import annotations
-import errno, functools, json, os, random, shutil, sys, tempfile, time, warnings
+import contextlib, errno, functools, json, os, random, shutil, sys, tempfile, time, warnings
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import numpy as np
@@ -73,6 +73,7 @@ class TrainConfig:
     precision: str = 'fp32' # 'fp32'; 'bf16' (autocast, CPU or GPU); 'fp16' (autocast + loss scaling, GPU only)
     channels_last: bool = False # NHWC memory format for the model (faster convolutions on many CPUs and GPUs)
     budget: float|None = None # minutes for the whole job (every fold / stage): epochs and batches per epoch are chosen to fit
+    skip_bad: bool = False # leave out clips that failed to decode (each named in a warning) instead of stopping
 
     def __post_init__(self):
         if isinstance(self.stats, list): self.stats = tuple(self.stats)
@@ -112,8 +113,9 @@ class TrainConfig:
 
     @classmethod
     def paper(cls, **kw):
-        "The method's sizes: xresnet18 + SSA, 256 px, batch 64, 1000 batches × 60 epochs, one-cycle at 0.01."
-        return cls(**kw)
+        "The method's sizes: xresnet18 + SSA, 256 px, batch 64, 1000 batches × 60 epochs, one-cycle at 0.01; bf16 + channels-last on a GPU."
+        gpu = torch.cuda.is_available()
+        return cls(**{'precision': 'bf16' if gpu and torch.cuda.is_bf16_supported() else 'fp32', 'channels_last': gpu, **kw})
     @classmethod
     def cpu_demo(cls, **kw):
         "A small model and short schedule that trains on the demo data in a few CPU minutes (`CPU_DEMO` says why each setting differs)."
@@ -193,6 +195,15 @@ def open_data(data, # a dataset root folder, a `FATDataset`, or a `(FATDataset, 
              ) -> tuple:
     "`(dataset, stores)` from a root folder (stores opened, or built once and reused) or as given."
     if isinstance(data, (tuple, list)) and len(data) == 2 and isinstance(data[0], FATDataset): return data[0], dict(data[1])
+    if num_distrib() > 1:  # several processes (several machines, maybe): global rank 0 builds what is missing, then the rest open it
+        init_distributed()
+        if rank_distrib(): barrier()
+        try: return _open_data(data, specs, splits, progress)
+        finally:
+            if not rank_distrib(): barrier()
+    return _open_data(data, specs, splits, progress)
+
+def _open_data(data, specs, splits, progress):
     ds = data if isinstance(data, FATDataset) else load_dataset(data)
     specs = Path(specs) if specs is not None else Path(ds.root)/'specs'
     tables = {'train_curated': ds.curated, 'train_noisy': ds.noisy, 'test': ds.test}
@@ -225,7 +236,7 @@ def make_dls(cfg:TrainConfig, ds, stores, device=None, num_workers=0):
     if cfg.bs % n: raise ValueError(f'the batch size ({cfg.bs}) is the global batch and must divide by the number of processes ({n})')
     return get_dls(ds, stores, fold=cfg.fold, n_folds=cfg.n_folds, seed=cfg.seed, noisy_fnames=_noisy_list(cfg.noisy_fnames),
                    bs=cfg.bs // n, size=cfg.size, flips=cfg.flips, n_batches=None if cfg.n_batches is None else cfg.n_batches * n,
-                   stats=cfg.stats, augment=cfg.augment, device=device, num_workers=num_workers, **cfg.aug)
+                   stats=cfg.stats, augment=cfg.augment, device=device, num_workers=num_workers, skip_bad=cfg.skip_bad, **cfg.aug)
 
 def run_meta(dls, stores=None) -> dict:
     "What inference needs besides the weights: classes, outputs, image size and stats, spectrogram parameters."
@@ -429,18 +440,29 @@ def measure_speed(cfg:TrainConfig, # the config to time (its epochs and batches 
     "Time the first training batches and one validation pass of `cfg` on this machine (a throwaway model; nothing is saved)."
     ds, stores = open_data(data, specs, splits=_splits(cfg))
     t0 = time.perf_counter()
-    c = cfg.replace(n_batches=warmup + steps, fold=0 if cfg.fold is None else cfg.fold)
-    dls = make_dls(c, ds, stores, device=device)
+    n = max(1, num_distrib())  # under N processes rank 0 times, alone, the step of one process: bs / N items
+    c = cfg.replace(bs=cfg.bs // n, n_batches=warmup + steps, fold=0 if cfg.fold is None else cfg.fold)
     timer = StepTimer()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _alone():
+        dls = make_dls(c, ds, stores, device=device)
         learn = Learner(dls, get_model(c.arch, n_out=dls.n_out, sa=c.sa, width=c.width), loss_func=get_loss(c.loss), path=tmp,
                         cbs=run_callbacks(c) + [timer])
         setup = time.perf_counter() - t0
         with learn.no_bar(), learn.no_logging(): learn.fit(1, c.lr_max)
     nv = len(dls.valid_ds)
     n_train = len(dls.train_fnames) * (N_FLIPS if c.flips else 1)
-    return Speed(timer.step_s(warmup), nv / timer.valid[0] if nv and timer.valid[0] > 0 else float('inf'), setup,
-                 n_train, nv if cfg.fold is not None else 0)
+    return Speed(timer.step_s(warmup), nv / timer.valid[0] if nv and timer.valid[0] > 0 else float('inf'), setup,  # n_train: global,
+                 n_train, nv // n if cfg.fold is not None else 0)  # as the batch; each process validates its 1/N
+
+@contextlib.contextmanager
+def _alone():
+    "Run as one process (fastai's `num_distrib` reads WORLD_SIZE): no gathering from processes that are not running this."
+    old = os.environ.get('WORLD_SIZE')
+    os.environ['WORLD_SIZE'] = '1'
+    try: yield
+    finally:
+        if old is None: del os.environ['WORLD_SIZE']
+        else: os.environ['WORLD_SIZE'] = old
 
 SAFETY = 0.92 # share of the time left that a plan fills (the rest absorbs load from other processes)
 CKPT_S = 0.5 # seconds to write an epoch's checkpoints (an estimate)
@@ -995,6 +1017,7 @@ def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
               budget:float=None, # minutes for the whole job (every fold / stage): epochs and batches are chosen to fit
               precision:str=None, # fp32, bf16 (CPU or GPU) or fp16 (GPU)
               channels_last:str=None, # NHWC memory format: true or false
+              skip_bad:store_true=False, # train without the clips that failed to decode (each named) instead of stopping
               quiet:store_true=False, # no progress bars: one line per epoch
              ):
     "Train a model (or every fold, or the noisy-selection stage) on a dataset."
@@ -1014,7 +1037,7 @@ def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
     sa, flips, mixup, channels_last = (None if v is None else str2bool(v) for v in (sa, flips, mixup, channels_last))
     kw = {k: v for k, v in dict(arch=arch, width=width, sa=sa, loss=loss, flips=flips, mixup=mixup, size=size, bs=bs, epochs=epochs,
                                lr_max=lr_max, n_folds=n_folds, seed=seed, noisy_fnames=noisy, budget=budget, precision=precision,
-                               channels_last=channels_last).items() if v is not None}
+                               channels_last=channels_last, skip_bad=skip_bad or None).items() if v is not None}
     if n_batches is not None: kw['n_batches'] = n_batches or None
     if fold not in ('all', 'cv'):
         try: kw['fold'] = int(fold)

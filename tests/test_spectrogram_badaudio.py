@@ -150,3 +150,6 @@ def test_truncated_and_repaired_are_trainable(bad, tmp_path):
     _check_ok(st, np.array([0, 1, 2]), 'train_curated')
     with pytest.raises(Exception, match=r'corrupt\.wav') as e: _check_ok(st, np.array([0, 3]), 'train_curated')
     assert f'audiotag2019 errors {st.path}' in str(e.value)   # a command the user can run
+    with pytest.warns(UserWarning, match=r'train_curated: corrupt\.wav failed to decode; left out of training'):
+        keep = _check_ok(st, np.array([0, 3, 1]), 'train_curated', skip=True)   # --skip_bad: left out, each named
+    assert keep.tolist() == [True, False, True]
