@@ -360,3 +360,7 @@ def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.c
     say(f'submission: {out/"submission.csv"} ({len(sub)} clips)')
     print(f'test lwlrap {score:.4f}  (log-mel + logistic-regression baseline {base_score:.4f})')
     return summary
+
+# %% ../nbs/10_cli.ipynb #7b04caf7
+if __name__ == '__main__' and 'get_ipython' not in globals(): main()  # `python -m audiotag2019.cli`, as torchrun and accelerate launch start it
+

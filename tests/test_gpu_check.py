@@ -1,0 +1,15 @@
+"The GPU check script runs end to end in its dry mode (tiny sizes, CPU) and prints its table; on a GPU the same script times the real sizes."
+import os, subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def test_gpu_check_dry_run():
+    r = subprocess.run(['bash', str(ROOT/'scripts'/'gpu_check.sh'), '--dry'], capture_output=True, text=True, timeout=900,
+                       env={**os.environ, 'PYTHON': sys.executable}, cwd=ROOT)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    table = [l for l in r.stdout.splitlines() if l.startswith('| ')]
+    assert table[0].startswith('| stage on CPU | rate |'), r.stdout
+    stages = [l.split(' | ')[0][2:] for l in table[2:]]
+    assert [s.split(' ')[0] for s in stages] == ['spectrograms', 'loaders', 'training', 'TTA'], stages
+    assert all(' 0 img/s' not in l and 'nan' not in l for l in table), table
