@@ -7,13 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import DataError, read_labels_csv, labels2multihot
+from .core import DataError, read_labels_csv, labels2multihot, load_dataset
 from .loss import lwlrap
 from .tta import probs_table
 
 # %% auto #0
-__all__ = ['SubmissionError', 'check_table', 'check_probs', 'check_weights', 'align_tables', 'average_tables', 'save_preds',
-           'load_preds', 'validate_submission', 'write_submission', 'score_submission']
+__all__ = ['SubmissionError', 'check_table', 'check_probs', 'check_weights', 'align_tables', 'average_tables',
+           'fit_blend_weights', 'blend_tables', 'blend_report', 'save_preds', 'load_preds', 'oof_blend',
+           'validate_submission', 'write_submission', 'score_submission']
 
 # %% ../nbs/09_ensemble.ipynb #51471376
 class SubmissionError(DataError):
@@ -98,6 +99,66 @@ def average_tables(tables, # prediction tables (DataFrames: `fname` + class colu
     avg = sum(wi * t[cols].to_numpy(np.float64) for wi, t in zip(w, al))
     return probs_table(al[0].fname, avg.astype(np.float32), cols)
 
+# %% ../nbs/09_ensemble.ipynb #c2e3f1ce
+def _blend(probs, w):
+    "`(N, C)` weighted mean of `(M, N, C)` probabilities by `(M,)` or `(M, C)` weights (normalised per class)."
+    w = np.asarray(w, np.float64)
+    w = w[:, None] if w.ndim == 1 else w  # (M, 1) or (M, C)
+    return (probs * w[:, None, :]).sum(0) / np.maximum(w.sum(0), 1e-12)[None, :]
+
+def fit_blend_weights(probs, # `(M, N, C)` out-of-fold probabilities of M models
+                      truth, # `(N, C)` multi-hot labels
+                      per_class=False, # one weight per model and class (M × C) instead of per model (M)
+                      grid=np.linspace(0, 1, 11), # values each weight tries
+                      rounds=3, # passes over the weights
+                     ) -> np.ndarray:
+    "Non-negative blend weights `(M,)` or `(M, C)` (normalised) maximising the blend's lwlrap, by coordinate search."
+    probs, truth = np.asarray(probs, np.float64), np.asarray(truth)
+    M, _, C = probs.shape
+    w = np.ones((M, C) if per_class else M)
+    best = lwlrap(_blend(probs, w), truth)
+    cells = [(m, c) for m in range(M) for c in range(C)] if per_class else [(m,) for m in range(M)]
+    for _ in range(rounds):
+        improved = False
+        for cell in cells:
+            keep = w[cell]
+            for g in grid:
+                w[cell] = g
+                if (w.sum(0) <= 0).any(): continue  # a class (or the blend) without any model
+                s = lwlrap(_blend(probs, w), truth)
+                if s > best + 1e-12: best, keep, improved = s, g, True
+            w[cell] = keep
+        if not improved: break
+    return w / w.sum(0, keepdims=True)
+
+def blend_tables(tables, # prediction tables of M models (same clips and classes)
+                 weights, # `(M,)` or `(M, C)` non-negative weights (C in the first table's class order)
+                 names=None, # how to call each table in error messages
+                ) -> pd.DataFrame:
+    "The blend of several prediction tables with per-model or per-model-and-class weights."
+    names = [f'prediction table {i}' for i in range(len(tables))] if names is None else [str(n) for n in names]
+    al = align_tables([check_probs(t, n) for t, n in zip(tables, names)], names)
+    cols = [c for c in al[0].columns if c != 'fname']
+    w = np.asarray(weights, np.float64)
+    if w.shape not in ((len(al),), (len(al), len(cols))): raise ValueError(f'weights of shape {w.shape} for {len(al)} models and {len(cols)} classes')
+    if not np.isfinite(w).all() or (w < 0).any() or (w.sum(0) <= 0).any(): raise ValueError('weights must be finite, non-negative, and not all zero for any class')
+    return probs_table(al[0].fname, _blend(np.stack([t[cols].to_numpy(np.float64) for t in al]), w).astype(np.float32), cols)
+
+def blend_report(probs, # `(M, N, C)` out-of-fold probabilities
+                 truth, # `(N, C)` multi-hot labels
+                 folds, # `(N,)` fold of each clip (for the honest score)
+                 per_class=False, **kw, # see `fit_blend_weights`
+                ) -> dict:
+    "OOF lwlrap of each model, of the plain mean, of the fitted blend on its own clips, and of fold-wise fitted weights (honest)."
+    probs, truth, folds = np.asarray(probs, np.float64), np.asarray(truth), np.asarray(folds)
+    w = fit_blend_weights(probs, truth, per_class, **kw)
+    honest = np.zeros(probs.shape[1:])
+    for k in np.unique(folds):
+        tr, te = folds != k, folds == k
+        honest[te] = _blend(probs[:, te], fit_blend_weights(probs[:, tr], truth[tr], per_class, **kw))
+    return dict(models=[lwlrap(p, truth) for p in probs], mean=lwlrap(probs.mean(0), truth), fitted=lwlrap(_blend(probs, w), truth),
+                honest=lwlrap(honest, truth), weights=w)
+
 # %% ../nbs/09_ensemble.ipynb #3bfc5c98
 def save_preds(df, # a prediction table
                path, # `.csv`, `.csv.gz` or `.npz`
@@ -124,6 +185,27 @@ def load_preds(path, # a file written by `save_preds` (or any csv with `fname` +
         else: df = pd.read_csv(path, dtype={'fname': str}, keep_default_na=False, na_values=[''])
     except (KeyError, ValueError, OSError) as e: raise SubmissionError(f'{path}: cannot be read as a prediction file ({e})') from e
     return check_table(df, str(path))
+
+# %% ../nbs/09_ensemble.ipynb #d60beb13
+def oof_blend(runs, # `--fold cv` run folders, each with `oof.csv` (and `fold*/valid_preds.csv`)
+              root, # dataset root: the curated labels
+              per_class=False, **kw, # see `fit_blend_weights`
+             ) -> dict:
+    "`blend_report` of the runs' out-of-fold predictions, plus `vocab` and `runs`."
+    runs = [Path(r) for r in runs]
+    for r in runs:
+        if not (r/'oof.csv').exists(): raise DataError(f'{r}: no oof.csv; out-of-fold weights need `--fold cv` runs')
+    al = align_tables([load_preds(r/'oof.csv') for r in runs], names=[r/'oof.csv' for r in runs])
+    ds, vocab = load_dataset(root), [c for c in al[0].columns if c != 'fname']
+    lab = ds.curated.set_index('fname').labels
+    unknown = [f for f in al[0].fname if f not in lab.index]
+    if unknown: raise DataError(f'{runs[0]}/oof.csv: clips not in {root}/train_curated.csv, e.g. {unknown[:3]}')
+    truth = labels2multihot(lab[al[0].fname], vocab)
+    where = {f: k for k, v in enumerate(sorted(runs[0].glob('fold*/valid_preds.csv'))) for f in pd.read_csv(v, usecols=['fname']).fname}
+    folds = np.array([where.get(f, -1) for f in al[0].fname])
+    if (folds < 0).any(): folds = np.arange(len(folds)) % 5  # folds unknown: 5 interleaved ones
+    rep = blend_report(np.stack([t[vocab].to_numpy(np.float64) for t in al]), truth, folds, per_class, **kw)
+    return dict(rep, vocab=vocab, runs=[str(r) for r in runs])
 
 # %% ../nbs/09_ensemble.ipynb #b8f08b0e
 def _read_sub(sub, what):

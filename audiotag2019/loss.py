@@ -11,10 +11,12 @@ from torch import nn
 from . import core  # first: it silences the deprecation warning fastai's import raises under torch ≥ 2.10
 from fastai.learner import Metric
 from fastai.torch_core import to_detach
+from fastai.callback.core import Callback
+from .augment import MixUpUniform, MixTarget
 
 # %% auto #0
-__all__ = ['LOSSES', 'split_targets', 'f2_per_sample', 'TagLoss', 'get_loss', 'lwlrap_per_class', 'lwlrap', 'LwLRAP',
-           'plot_per_class_lwlrap']
+__all__ = ['LOSSES', 'split_targets', 'f2_per_sample', 'TagLoss', 'get_loss', 'SoftBootstrap', 'lwlrap_per_class', 'lwlrap',
+           'LwLRAP', 'plot_per_class_lwlrap']
 
 # %% ../nbs/06_loss.ipynb #0bcdc4b5
 def _weights(a, n, like):
@@ -119,6 +121,35 @@ def get_loss(name='bce', # one of `LOSSES`
     "The loss called `name`."
     if name not in LOSSES: raise ValueError(f'unknown loss {name!r}; choose one of {sorted(LOSSES)}')
     return TagLoss(**{**LOSSES[name], **kwargs})
+
+# %% ../nbs/06_loss.ipynb #457a4370
+class SoftBootstrap(Callback):
+    "Lsoft: the targets of noisy training items become `beta·y + (1−beta)·sigmoid(pred).detach()`; curated items keep theirs."
+    order = -1  # before `MixUpUniform` (order 0): the flag leaves the batch before the targets are mixed
+    def __init__(self, beta=0.7): # weight of the given labels
+        if not 0 <= beta <= 1: raise ValueError(f'beta must be in [0, 1], got {beta}')
+        self.beta, self.noisy = beta, None
+
+    def before_batch(self):
+        "Take the per-item noisy flag (a third batch element, when the loader gives one) out of `yb`."
+        self.noisy = None
+        if len(self.learn.yb) == 2: self.noisy, self.learn.yb = self.learn.yb[1].bool(), self.learn.yb[:1]
+
+    def soften(self, y, noisy, p):
+        "`y` with its `noisy` rows replaced by `beta·y + (1−beta)·p`."
+        return torch.where(noisy[:, None], self.beta * y + (1 - self.beta) * p.to(y.dtype), y)
+
+    def after_pred(self):
+        "Rewrite the targets of the noisy rows (and, under mixup, of the rows whose partner is noisy)."
+        if not self.training or self.noisy is None or not self.noisy.any(): return
+        p = torch.sigmoid(self.learn.pred.detach().float())
+        mix = next((c for c in self.learn.cbs if isinstance(c, MixUpUniform) and isinstance(getattr(c, 'target', None), MixTarget)), None)
+        if mix is None: self.learn.yb = (self.soften(self.learn.yb[0], self.noisy, p),)
+        else:
+            t = mix.target
+            mix.target = MixTarget(self.soften(t.y1, self.noisy, p), self.soften(t.y2, self.noisy[mix.shuffle], p), t.lam)
+            self.learn.yb = (mix.target.mixed,)
+
 
 # %% ../nbs/06_loss.ipynb #888053c2
 def _np(x, name):

@@ -32,18 +32,18 @@ from .spectrogram import SpecStore, build_dataset_stores
 from .augment import STATS, N_FLIPS, MixUpUniform, flip_blocks_to_classes, batch_tfms
 from .data import get_dls, multilabel_folds, fold_split, SpecList, SpecDataset, EpochDL
 from .model import ARCHS, get_model
-from .loss import LOSSES, get_loss, LwLRAP, lwlrap, lwlrap_per_class, plot_per_class_lwlrap
+from .loss import LOSSES, get_loss, SoftBootstrap, LwLRAP, lwlrap, lwlrap_per_class, plot_per_class_lwlrap
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'CPU_DEMO', 'CPU_LADDER', 'CPU_EFFICIENCY', 'MIN_PASSES', 'MIXUP_PASSES', 'RUN_FILES', 'SAFETY',
-           'CKPT_S', 'MAX_EPOCHS', 'MIN_EPOCHS', 'PLANNED', 'TrainConfig', 'machine_gflops', 'train_gflop',
-           'cpu_recipe', 'native_bf16', 'open_data', 'make_dls', 'run_meta', 'RunCheckpoints', 'HistoryCSV',
-           'TagLearner', 'TrainResult', 'plot_history', 'save_plots', 'MixedPrecisionAny', 'run_callbacks', 'StepTimer',
-           'SeenLwLRAP', 'EpochLine', 'Speed', 'measure_speed', 'plan_stage', 'BudgetPacer', 'Budget', 'world',
-           'init_distributed', 'barrier', 'broadcast', 'RankDL', 'RankTrainer', 'RankLog', 'predict_dl', 'say', 'train',
-           'load_run', 'load_model', 'window_dl', 'predict_windows', 'label_ranks', 'select_noisy', 'SelectionResult',
-           'noisy_selection', 'logmel_stats', 'baseline_model', 'baseline_logreg', 'train_folds', 'run_dirs',
-           'load_models', 'train_cli']
+__all__ = ['PRECISIONS', 'NOISY_LOSSES', 'CPU_DEMO', 'CPU_LADDER', 'CPU_EFFICIENCY', 'MIN_PASSES', 'MIXUP_PASSES', 'RUN_FILES',
+           'OVERRIDE_ACTIONS', 'SAFETY', 'CKPT_S', 'MAX_EPOCHS', 'MIN_EPOCHS', 'PLANNED', 'TrainConfig',
+           'machine_gflops', 'train_gflop', 'cpu_recipe', 'native_bf16', 'open_data', 'NoisyFlagged', 'make_dls',
+           'run_meta', 'read_overrides', 'apply_overrides', 'RunCheckpoints', 'HistoryCSV', 'TagLearner', 'TrainResult',
+           'plot_history', 'save_plots', 'MixedPrecisionAny', 'run_callbacks', 'StepTimer', 'SeenLwLRAP', 'EpochLine',
+           'Speed', 'measure_speed', 'plan_stage', 'BudgetPacer', 'Budget', 'world', 'init_distributed', 'barrier',
+           'broadcast', 'RankDL', 'RankTrainer', 'RankLog', 'predict_dl', 'say', 'train', 'load_run', 'load_model',
+           'window_dl', 'predict_windows', 'label_ranks', 'select_noisy', 'SelectionResult', 'noisy_selection',
+           'logmel_stats', 'baseline_model', 'baseline_logreg', 'train_folds', 'run_dirs', 'load_models', 'train_cli']
 
 # %% ../nbs/07_train.ipynb #9fd6c820
 @dataclass
@@ -74,6 +74,9 @@ class TrainConfig:
     channels_last: bool = False # NHWC memory format for the model (faster convolutions on many CPUs and GPUs)
     budget: float|None = None # minutes for the whole job (every fold / stage): epochs and batches per epoch are chosen to fit
     skip_bad: bool = False # leave out clips that failed to decode (each named in a warning) instead of stopping
+    noisy_loss: str = 'same' # the noisy clips' loss: 'same' as the curated ones (the method), or 'lsoft' (soft bootstrapping)
+    noisy_beta: float = 0.7 # Lsoft's weight of the given labels: target = beta·y + (1−beta)·p
+    relabel: str|None = None # overrides csv from a label review (fname, action, labels): 'change' replaces labels, 'drop' leaves the clip out
 
     def __post_init__(self):
         if isinstance(self.stats, list): self.stats = tuple(self.stats)
@@ -94,6 +97,8 @@ class TrainConfig:
         if not 0 <= self.mixup_lo <= self.mixup_hi <= 1: raise ValueError(f'need 0 ≤ mixup_lo ≤ mixup_hi ≤ 1, got {self.mixup_lo}, {self.mixup_hi}')
         if not self.lr_max > 0: raise ValueError(f'lr_max must be > 0, got {self.lr_max}')
         if not (self.stats == 'compute' or (len(self.stats) == 2 and self.stats[1] > 0)): raise ValueError(f"stats must be (mean, std) or 'compute', got {self.stats!r}")
+        if self.noisy_loss not in NOISY_LOSSES: raise ValueError(f'unknown noisy_loss {self.noisy_loss!r}; choose one of {list(NOISY_LOSSES)}')
+        if not 0 <= self.noisy_beta <= 1: raise ValueError(f'noisy_beta must be in [0, 1], got {self.noisy_beta}')
         if self.precision not in PRECISIONS: raise ValueError(f'unknown precision {self.precision!r}; choose one of {list(PRECISIONS)}')
         if self.budget is not None and not (isinstance(self.budget, (int, float)) and not isinstance(self.budget, bool) and self.budget > 0):
             raise ValueError(f'budget must be None or a positive number of minutes, got {self.budget!r}')
@@ -129,6 +134,7 @@ class TrainConfig:
         return cls(**{**cpu_recipe(n_train, minutes, gflops), **kw})
 
 PRECISIONS = ('fp32', 'bf16', 'fp16')
+NOISY_LOSSES = ('same', 'lsoft')
 
 CPU_DEMO = dict(  # what `TrainConfig.cpu_demo()` changes from `paper()`, and why
     arch='xresnet10', width=0.5, # a CPU budget: one block per stage, half the channels (the stem, which costs most, keeps its own)
@@ -230,13 +236,31 @@ def _noisy_list(noisy):
     if isinstance(noisy, (str, Path)): return pd.read_csv(noisy, dtype=str).fname.tolist()
     return list(noisy)
 
+class NoisyFlagged:
+    "A training `SpecDataset` whose items carry a third element: whether the clip comes from the noisy set (`SoftBootstrap` reads it)."
+    n_inp = 1  # the flag is a target-side element: fastai would otherwise take `(x, y)` as inputs
+    def __init__(self, ds):
+        self.ds = ds
+        self.noisy = np.array([k > 0 for k, _ in ds.specs.keys], bool)  # `get_dls`: part 0 is curated, part 1 the noisy clips
+    def __len__(self): return len(self.ds)
+    def __getitem__(self, i):
+        c, _ = self.ds.clip_flip(i % len(self.ds))
+        return (*self.ds[i], torch.tensor(bool(self.noisy[c])))
+    def __getattr__(self, k):
+        if k == 'ds': raise AttributeError(k)
+        return getattr(self.ds, k)
+
 def make_dls(cfg:TrainConfig, ds, stores, device=None, num_workers=0):
     "The `DataLoaders` of a config; under N processes each loader holds this process's `bs / N` share of the global batch."
     n = max(1, num_distrib())
     if cfg.bs % n: raise ValueError(f'the batch size ({cfg.bs}) is the global batch and must divide by the number of processes ({n})')
-    return get_dls(ds, stores, fold=cfg.fold, n_folds=cfg.n_folds, seed=cfg.seed, noisy_fnames=_noisy_list(cfg.noisy_fnames),
-                   bs=cfg.bs // n, size=cfg.size, flips=cfg.flips, n_batches=None if cfg.n_batches is None else cfg.n_batches * n,
-                   stats=cfg.stats, augment=cfg.augment, device=device, num_workers=num_workers, skip_bad=cfg.skip_bad, **cfg.aug)
+    nf = _noisy_list(cfg.noisy_fnames)
+    if nf is not None and getattr(ds, 'dropped', None): nf = [f for f in nf if f not in ds.dropped]  # dropped by a review
+    dls = get_dls(ds, stores, fold=cfg.fold, n_folds=cfg.n_folds, seed=cfg.seed, noisy_fnames=nf,
+                  bs=cfg.bs // n, size=cfg.size, flips=cfg.flips, n_batches=None if cfg.n_batches is None else cfg.n_batches * n,
+                  stats=cfg.stats, augment=cfg.augment, device=device, num_workers=num_workers, skip_bad=cfg.skip_bad, **cfg.aug)
+    if cfg.noisy_loss == 'lsoft': dls.train.dataset = NoisyFlagged(dls.train.dataset)  # `SoftBootstrap` reads the flag
+    return dls
 
 def run_meta(dls, stores=None) -> dict:
     "What inference needs besides the weights: classes, outputs, image size and stats, spectrogram parameters."
@@ -245,6 +269,51 @@ def run_meta(dls, stores=None) -> dict:
     st = (stores or {}).get('train_curated')
     if st is not None and hasattr(st, 'params'): m['spec_params'] = asdict(st.params)
     return m
+
+# %% ../nbs/07_train.ipynb #25f0b812
+OVERRIDE_ACTIONS = ('accept', 'change', 'drop')
+
+def read_overrides(src, # overrides csv (`fname,action,labels`) or a DataFrame of those columns
+                   vocab=None, # if given, every changed label must be one of these
+                  ) -> pd.DataFrame:
+    "The overrides of a label review, checked: one row per clip, a known action, labels for every `change`."
+    df = src.copy() if isinstance(src, pd.DataFrame) else pd.read_csv(src, dtype=str, keep_default_na=False)
+    missing = [c for c in ('fname', 'action', 'labels') if c not in df.columns]
+    if missing: raise DataError(f'{src}: overrides need the columns fname, action, labels; missing {missing}')
+    df = df.fillna('')
+    bad = sorted(set(df.action) - set(OVERRIDE_ACTIONS))
+    if bad: raise DataError(f'{src}: unknown action(s) {bad}; choose from {list(OVERRIDE_ACTIONS)}')
+    dup = df.fname[df.fname.duplicated()].tolist()
+    if dup: raise DataError(f'{src}: clips reviewed twice, e.g. {dup[:3]}')
+    for f, a, l in zip(df.fname, df.action, df.labels):
+        labels = [o.strip() for o in str(l).split(',') if o.strip()]
+        if a == 'change' and not labels: raise DataError(f'{src}: {f} is changed but has no labels')
+        unknown = [o for o in labels if vocab is not None and o not in vocab]
+        if unknown: raise DataError(f'{src}: {f}: label(s) {unknown} not in the vocabulary')
+    return df.reset_index(drop=True)
+
+def apply_overrides(ds:FATDataset, # the dataset as read from its csvs
+                    overrides=None, # overrides csv or DataFrame (`read_overrides`); None: `ds` itself
+                   ) -> FATDataset:
+    "A copy of `ds` with a review's decisions: `change` replaces a clip's labels, `drop` leaves it out (curated or noisy)."
+    if overrides is None: return ds
+    key = str(overrides) if not isinstance(overrides, pd.DataFrame) else None
+    if key is not None and getattr(ds, 'relabel', None) == key: return ds  # already applied (e.g. by `train_folds`)
+    ov = read_overrides(overrides, ds.vocab)
+    tables = {'curated': ds.curated, 'noisy': ds.noisy}
+    known = set(ds.curated.fname) | (set(ds.noisy.fname) if ds.noisy is not None else set())
+    unknown = [f for f in ov.fname if f not in known]
+    if unknown: raise DataError(f'{overrides}: {len(unknown)} clip(s) in neither train_curated.csv nor train_noisy.csv, e.g. {unknown[:3]}')
+    new = {o.fname: [s.strip() for s in o.labels.split(',') if s.strip()] for o in ov.itertuples() if o.action == 'change'}
+    drop = set(ov.fname[ov.action == 'drop'])
+    for k, t in tables.items():
+        if t is None: continue
+        t = t[~t.fname.isin(drop)].reset_index(drop=True)
+        tables[k] = t.assign(labels=[new.get(f, l) for f, l in zip(t.fname, t.labels)])
+    out = replace(ds, **tables)
+    out.relabel, out.dropped, out.changed = key, drop, set(new)
+    return out
+
 
 # %% ../nbs/07_train.ipynb #ecc7fdb1
 class RunCheckpoints(SaveModelCallback):
@@ -376,9 +445,10 @@ class MixedPrecisionAny(MixedPrecision):
         self.autocast, self.learn.scaler, self.scales = torch.autocast(dt, dtype=torch.bfloat16), torch.amp.GradScaler(dt, enabled=False), L()
 
 def run_callbacks(cfg:TrainConfig) -> list:
-    "The training callbacks a config asks for: mixup, gradient clipping, mixed precision, channels-last memory format."
+    "The training callbacks a config asks for: mixup, Lsoft on noisy clips, gradient clipping, mixed precision, channels-last memory format."
     cbs = []
     if cfg.mixup: cbs.append(MixUpUniform(cfg.mixup_lo, cfg.mixup_hi))
+    if cfg.noisy_loss == 'lsoft': cbs.append(SoftBootstrap(cfg.noisy_beta))
     if cfg.grad_clip: cbs.append(GradientClip(cfg.grad_clip))
     if cfg.precision != 'fp32': cbs.append(MixedPrecisionAny(cfg.precision))
     if cfg.channels_last: cbs.append(ChannelsLast())
@@ -691,6 +761,7 @@ def train(cfg:TrainConfig, # what to train
     mode = _check_run_dir(out, cfg, resume, overwrite)
     if not rank: barrier()
     ds, stores = open_data(data, specs, splits=_splits(cfg))
+    ds = apply_overrides(ds, cfg.relabel)
     progress = _bars(progress) if not rank else False
     talk = say if progress else (lambda m: None)
     own = cfg.budget is not None and budget is None and mode != 'resume'
@@ -846,6 +917,7 @@ def noisy_selection(cfg:TrainConfig, # the config of both stages (its `noisy_fna
     cfg.check()
     t0, out = time.time(), Path(out_dir)
     ds, stores = open_data(data, specs, splits=('train_curated', 'train_noisy'))
+    ds = apply_overrides(ds, cfg.relabel)
     if ds.noisy is None or not len(ds.noisy): raise DataError(f'{ds.root}: no noisy clips to select from')
     budget = None
     if cfg.budget is not None:  # two stages and the noisy clips' predictions (one window each, or every slice × 4 flips)
@@ -935,6 +1007,7 @@ def train_folds(cfg:TrainConfig, # the config; its `fold` is replaced by each fo
     for f in folds: cfg.replace(fold=f).check()  # every fold index valid before any work
     t0, out = time.time(), Path(out_dir)
     ds, stores = open_data(data, specs, splits=_splits(cfg))
+    ds = apply_overrides(ds, cfg.relabel)  # the out-of-fold truth is the reviewed labels
     budget = None
     if cfg.budget is not None:  # one plan for every fold; on resume, for the folds not yet finished
         todo = [f for f in folds if not (kwargs.get('resume') and _finished(out/f'fold{f}'))]
@@ -1011,6 +1084,9 @@ def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
               n_folds:int=None, # number of folds
               seed:int=None, # random seed
               noisy:str=None, # csv (fname column) of noisy clips to add to training
+              noisy_loss:str=None, # the noisy clips' loss: 'same' (the method) or 'lsoft' (soft bootstrapping, 1st place)
+              noisy_beta:float=None, # Lsoft's weight of the given labels (default 0.7)
+              relabel:str=None, # overrides csv from a label review (`review.ReviewWidget`): changed labels replace the csv's, dropped clips are left out
               select_noisy:store_true=False, # run the noisy-label selection stage: curated → keep noisy → retrain
               resume:store_true=False, # continue the run in OUT from its last checkpoint
               overwrite:store_true=False, # replace the run in OUT
@@ -1037,7 +1113,7 @@ def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
     sa, flips, mixup, channels_last = (None if v is None else str2bool(v) for v in (sa, flips, mixup, channels_last))
     kw = {k: v for k, v in dict(arch=arch, width=width, sa=sa, loss=loss, flips=flips, mixup=mixup, size=size, bs=bs, epochs=epochs,
                                lr_max=lr_max, n_folds=n_folds, seed=seed, noisy_fnames=noisy, budget=budget, precision=precision,
-                               channels_last=channels_last, skip_bad=skip_bad or None).items() if v is not None}
+                               channels_last=channels_last, skip_bad=skip_bad or None, noisy_loss=noisy_loss, noisy_beta=noisy_beta, relabel=relabel).items() if v is not None}
     if n_batches is not None: kw['n_batches'] = n_batches or None
     if fold not in ('all', 'cv'):
         try: kw['fold'] = int(fold)
