@@ -18,12 +18,13 @@ from .spectrogram import build_dataset_stores, build_store, SpecParams, SpecStor
 from .train import TrainConfig, train_cli, load_model, load_models, load_run, noisy_selection, baseline_model, logmel_stats
 from .tta import predict_store, predict_specs, inference_model, DEFAULT_BS
 from .data import SpecList
-from .ensemble import save_preds, load_preds, average_tables, write_submission, score_submission
+from .ensemble import save_preds, load_preds, average_tables, write_submission, score_submission, oof_blend, blend_tables
 from .loss import lwlrap
+from .report import run_report
 
 # %% auto #0
 __all__ = ['COMMANDS', 'ClipsFailed', 'command', 'run_command', 'main', 'specs', 'errors', 'predict_folder', 'top_tags',
-           'predict', 'ensemble', 'demo']
+           'predict', 'ensemble', 'report', 'demo']
 
 # %% ../nbs/10_cli.ipynb #ee421bc2
 COMMANDS = {}  # sub-command name → function
@@ -259,11 +260,19 @@ def ensemble(preds:Param('prediction files (from `predict`) or training run fold
              root:str=None, # dataset root: its sample_submission.csv, and the test clips for run folders in PREDS
              sample:str=None, # sample_submission.csv (default: ROOT/sample_submission.csv)
              out:str='submission.csv', # the submission to write
-             weights:str=None, # comma-separated weights, one per entry of PREDS (default: equal)
+             weights:str=None, # comma-separated weights, one per entry of PREDS (default: equal); 'oof': fitted on the runs' out-of-fold predictions
+             per_class:store_true=False, # with --weights oof: one weight per run and class (more to fit: check the honest score)
              truth:str=None, # fname,labels csv of the true test labels: print the submission's lwlrap
              quiet:store_true=False, # no progress bars
             ):
-    "Average several models' probabilities into a validated submission csv (and score it when the truth is given)."
+    "Average several models' probabilities (or blend runs with out-of-fold-fitted weights) into a validated submission csv (and score it when the truth is given)."
+    if weights == 'oof':
+        if root is None: raise ValueError('--weights oof needs --root (the curated labels the weights are fitted on)')
+        ob = oof_blend(preds, root, per_class)  # before any test prediction: a run without oof.csv fails fast
+        for r, s in zip(preds, ob['models']): print(f'out-of-fold lwlrap {s:.4f}  {r}')
+        print(f"out-of-fold lwlrap {ob['mean']:.4f}  plain mean\nout-of-fold lwlrap {ob['fitted']:.4f}  oof-weighted (weights fitted on the same clips)\n"
+              f"out-of-fold lwlrap {ob['honest']:.4f}  oof-weighted (each fold blended with weights fitted on the other folds)")
+        if not per_class: print('weights ' + ', '.join(f'{w:.2f}' for w in ob['weights']))
     if sample is None:
         if root is None: raise ValueError('give --root (a dataset root) or --sample (its sample_submission.csv)')
         sample = str(Path(root)/'sample_submission.csv')
@@ -283,14 +292,31 @@ def ensemble(preds:Param('prediction files (from `predict`) or training run fold
         if miss: raise DataError(f'{p}: no prediction for {len(miss)} test clip(s) of {sample} ({", ".join(miss[:5])}' + (' …' if len(miss) > 5 else '')
                                  + '); `predict` leaves out the clips it cannot decode: see its summary, or `audiotag2019 errors` on its --specs store')
         tables.append(tab)
-    w = None if weights is None else [float(x) for x in weights.split(',')]
-    sub = write_submission(average_tables(tables, w, names=preds), sample, out)
+    if weights == 'oof':
+        cols = [c for c in tables[0].columns if c != 'fname']
+        w = ob['weights'] if not per_class else ob['weights'][:, [ob['vocab'].index(c) for c in cols]]
+        sub = write_submission(blend_tables(tables, w, names=preds), sample, out)
+    else:
+        w = None if weights is None else [float(x) for x in weights.split(',')]
+        sub = write_submission(average_tables(tables, w, names=preds), sample, out)
     print(f'{len(sub)} clips x {sub.shape[1]-1} classes from {len(tables)} model(s) -> {out}')
     if truth is not None:
         score = score_submission(sub, truth)
         print(f'lwlrap {score:.4f}')
         return sub, score
     return sub
+
+# %% ../nbs/10_cli.ipynb #9843c929
+@command
+def report(run:str, # a training run folder: `--fold cv` (its oof.csv), a single run, or a `--select_noisy` folder
+           root:str, # its dataset root (the curated labels)
+           out:str='report.html', # the HTML page to write
+           top:int=20, # classes shown in the plots
+          ):
+    "Per-class report of a run (lwlrap contribution, swapped classes, noisy-selection precision) as one HTML page."
+    r = run_report(run, root, out, top)
+    print((f"lwlrap {r['lwlrap']:.4f} over {r['source']}; " if 'lwlrap' in r else '') + f'report -> {out}')
+    return r
 
 # %% ../nbs/10_cli.ipynb #b705cafa
 def _baseline_test(ds, stores):

@@ -115,7 +115,9 @@ def fit_blend_weights(probs, # `(M, N, C)` out-of-fold probabilities of M models
     "Non-negative blend weights `(M,)` or `(M, C)` (normalised) maximising the blend's lwlrap, by coordinate search."
     probs, truth = np.asarray(probs, np.float64), np.asarray(truth)
     M, _, C = probs.shape
-    w = np.ones((M, C) if per_class else M)
+    starts = [np.ones(M)] + list(np.eye(M))  # equal weights or the best model alone: a zero weight can be left later
+    w = max(starts, key=lambda s: lwlrap(_blend(probs, s), truth)).copy()
+    w = np.repeat(w[:, None], C, 1) if per_class else w
     best = lwlrap(_blend(probs, w), truth)
     cells = [(m, c) for m in range(M) for c in range(C)] if per_class else [(m,) for m in range(M)]
     for _ in range(rounds):
