@@ -109,12 +109,13 @@ def _blend(probs, w):
 def fit_blend_weights(probs, # `(M, N, C)` out-of-fold probabilities of M models
                       truth, # `(N, C)` multi-hot labels
                       per_class=False, # one weight per model and class (M × C) instead of per model (M)
-                      grid=np.linspace(0, 1, 11), # values each weight tries
+                      grid=11, # values each weight tries, evenly spaced in [0, 1]
                       rounds=3, # passes over the weights
                      ) -> np.ndarray:
     "Non-negative blend weights `(M,)` or `(M, C)` (normalised) maximising the blend's lwlrap, by coordinate search."
     probs, truth = np.asarray(probs, np.float64), np.asarray(truth)
     M, _, C = probs.shape
+    grid = np.linspace(0, 1, grid)
     starts = [np.ones(M)] + list(np.eye(M))  # equal weights or the best model alone: a zero weight can be left later
     w = max(starts, key=lambda s: lwlrap(_blend(probs, s), truth)).copy()
     w = np.repeat(w[:, None], C, 1) if per_class else w
