@@ -48,8 +48,9 @@ def main(bs=32, steps=20, runs=3):
             for p in (1, 2):
                 out = Path(tmp)/f'p{p}-{r}.json'
                 env = {**os.environ, 'OMP_NUM_THREADS': str(max(1, cores // p))}
-                cmd = [str(Path(sys.executable).parent/'torchrun'), '--nproc_per_node', str(p), __file__, '--worker', str(out), str(bs), str(steps)]
-                subprocess.run(cmd, check=True, env=env, capture_output=True)
+                cmd = [str(Path(sys.executable).parent/'torchrun'), '--standalone', '--nproc_per_node', str(p), __file__, '--worker', str(out), str(bs), str(steps)]
+                r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+                if r.returncode: sys.exit(f'{p} process(es) failed:\n{r.stderr[-3000:]}')
                 res[p].append(json.loads(out.read_text()))
                 print(json.dumps(res[p][-1]), flush=True)
     med = {p: {k: float(np.median([x[k] for x in v])) for k in ('step_s', 'img_s_total', 'img_s_per_proc')} for p, v in res.items()}

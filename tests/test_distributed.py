@@ -22,6 +22,11 @@ def _run(cmd, env, timeout=600):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
     return r
 
+def _free_port():
+    "A free TCP port: tests run side by side (pytest-xdist), each launch needs its own rendezvous port."
+    import socket
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
 def _ranks(tmp_path):
     return [json.loads((tmp_path/'ranks'/f'rank{r}.json').read_text()) for r in (0, 1)]
 
@@ -42,7 +47,7 @@ def _check_two_processes(tmp_path, run):
 def test_torchrun_two_processes(tmp_path):
     root = demo_dataset('tiny')
     run = tmp_path/'run'
-    r = _run([str(BIN/'torchrun'), '--nproc_per_node', '2', '-m', 'audiotag2019.cli', 'train', str(root), str(run),
+    r = _run([str(BIN/'torchrun'), '--standalone', '--nproc_per_node', '2', '-m', 'audiotag2019.cli', 'train', str(root), str(run),
               '--specs', str(tmp_path/'specs'), *ARGS], _env(tmp_path))
     _check_two_processes(tmp_path, run)
     assert r.stdout.count('TrainResult(') == 1 and r.stdout.count('epoch 2/2') == 1, r.stdout  # rank 0 speaks alone
@@ -51,7 +56,7 @@ def test_accelerate_launch_two_processes(tmp_path):
     root = demo_dataset('tiny')
     run = tmp_path/'run'
     env = {**_env(tmp_path), 'HF_HOME': str(tmp_path/'hf')}  # no accelerate config needed
-    _run([str(BIN/'accelerate'), 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no',
+    _run([str(BIN/'accelerate'), 'launch', '--multi_gpu', '--num_processes', '2', '--main_process_port', str(_free_port()), '--num_machines', '1', '--mixed_precision', 'no',
           '--dynamo_backend', 'no', '-m', 'audiotag2019.cli', 'train', str(root), str(run), '--specs', str(tmp_path/'specs'), *ARGS], env)
     _check_two_processes(tmp_path, run)
 
@@ -72,7 +77,7 @@ def test_two_process_run_resumes(tmp_path):
     (tmp_path/'job.py').write_text(textwrap.dedent(SCRIPT))
     run, env = tmp_path/'run', _env(tmp_path)
     def launch(mode):
-        _run([str(BIN/'torchrun'), '--nproc_per_node', '2', str(tmp_path/'job.py'), str(root), str(run), str(tmp_path/'specs'), mode], env)
+        _run([str(BIN/'torchrun'), '--standalone', '--nproc_per_node', '2', str(tmp_path/'job.py'), str(root), str(run), str(tmp_path/'specs'), mode], env)
     launch('stop')
     state = json.loads((run/'state.json').read_text())
     assert (state['epochs_done'], state['finished']) == (1, False)
@@ -91,7 +96,7 @@ def test_budget_in_two_processes(tmp_path):
     root = demo_dataset('tiny')
     run = tmp_path/'run'
     t0 = time.time()
-    r = _run([str(BIN/'torchrun'), '--nproc_per_node', '2', '-m', 'audiotag2019.cli', 'train', str(root), str(run), '--specs', str(tmp_path/'specs'),
+    r = _run([str(BIN/'torchrun'), '--standalone', '--nproc_per_node', '2', '-m', 'audiotag2019.cli', 'train', str(root), str(run), '--specs', str(tmp_path/'specs'),
               '--preset', 'cpu_demo', '--size', '64', '--bs', '16', '--budget', '1', '--quiet'], _env(tmp_path))
     secs = time.time() - t0
     assert r.stdout.count('plan: ') == 1 and r.stdout.count('job done in ') == 1, r.stdout
