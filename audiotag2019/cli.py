@@ -342,7 +342,7 @@ def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.c
          quiet:store_true=False, # no progress bars
         ):
     "The main job on the embedded demo dataset: data → spectrograms → train → noisy selection → TTA → submission → lwlrap."
-    out = Path(out); t0 = time.time(); prog = not quiet
+    out = Path(out); t0 = time.time(); prog = not quiet and not fastprogress.fastprogress.NO_BAR  # off a terminal: the lines below only
     def say(msg): print(f'[{time.time()-t0:6.1f} s] {msg}', flush=True)
     data = out/'data'
     if (data/'train_curated.csv').exists(): say(f'demo data already in {data}')
@@ -354,7 +354,7 @@ def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.c
     if budget is None: cfg = TrainConfig.cpu_demo(seed=seed, **({} if epochs is None else dict(epochs=epochs)))
     else: cfg = TrainConfig.cpu(int(len(ds.curated) * 0.8), budget / (2 if noisy else 1), seed=seed, budget=budget)
     runs = out/'runs'
-    kw = dict(resume=False, overwrite=overwrite, progress=prog)
+    kw = dict(resume=False, overwrite=overwrite, progress=prog or 'lines')  # training: bars, or one line per epoch
     if (runs/'curated+noisy'/'models'/'last.pth').exists() and not overwrite: say(f'reusing the runs in {runs} (--overwrite to retrain)')
     if noisy:
         def tta_fn(run_dir, specs):
