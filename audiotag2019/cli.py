@@ -15,7 +15,7 @@ import fastprogress
 from .core import load_dataset, list_audio, read_vocab, SPLITS, AUDIO_EXTS, DataError, FATDataset
 from .demo import demo_data, make_demo_dataset
 from .spectrogram import build_dataset_stores, build_store, SpecParams, SpecStore
-from .train import TrainConfig, train_cli, load_model, load_models, load_run, noisy_selection, baseline_model, logmel_stats
+from .train import TrainConfig, train_cli, load_model, load_models, run_dirs, load_run, noisy_selection, baseline_model, logmel_stats
 from .tta import predict_store, predict_specs, inference_model, DEFAULT_BS
 from .data import SpecList
 from .ensemble import save_preds, load_preds, average_tables, write_submission, score_submission, oof_blend, blend_tables
@@ -338,6 +338,7 @@ def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.c
          epochs:int=None, # training epochs of each stage (default: the cpu_demo preset's)
          noisy:bool=True, # run the noisy-label selection stage (else train on curated only)
          budget:float=None, # minutes for the training stages: the CPU recipe sized to the data and the time (default: the cpu_demo preset)
+         folds:int=0, # ≥ 2: the last stage is a fold ensemble of this many models (curated + kept noisy clips), averaged at test time
          overwrite:store_true=False, # retrain even if OUT already holds the runs
          quiet:store_true=False, # no progress bars
         ):
@@ -351,8 +352,11 @@ def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.c
     say(str(ds))
     stores = build_dataset_stores(ds, out/'specs', progress=prog)
     say('spectrogram stores: ' + ', '.join(f'{k} {len(v)}' for k, v in stores.items()))
+    if folds == 1 or folds < 0: raise ValueError(f'folds must be 0 (one model) or ≥ 2, got {folds}')
+    stages = (1 if noisy else 0) + (folds or 1)  # training stages of the job
     if budget is None: cfg = TrainConfig.cpu_demo(seed=seed, **({} if epochs is None else dict(epochs=epochs)))
-    else: cfg = TrainConfig.cpu(int(len(ds.curated) * 0.8), budget / (2 if noisy else 1), seed=seed, budget=budget)
+    else: cfg = TrainConfig.cpu(int(len(ds.curated) * 0.8), budget / stages, seed=seed, budget=budget)
+    share = lambda n: cfg if budget is None else cfg.replace(budget=budget * n / stages)  # the budget of n of the stages
     runs = out/'runs'
     kw = dict(resume=False, overwrite=overwrite, progress=prog or 'lines')  # training: bars, or one line per epoch
     if (runs/'curated+noisy'/'models'/'last.pth').exists() and not overwrite: say(f'reusing the runs in {runs} (--overwrite to retrain)')
@@ -360,20 +364,29 @@ def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.c
         def tta_fn(run_dir, specs):
             m, _, meta = load_model(run_dir)
             return predict_specs(m, specs, meta['n_classes'], size=meta['size'], stats=tuple(meta['stats']), progress=False)
-        done = (runs/'curated+noisy'/'models'/'last.pth').exists() and not overwrite
+        done = (runs/'selection.json').exists() and (folds or (runs/'curated+noisy'/'models'/'last.pth').exists()) and not overwrite
         if done: run_dir, rep = runs/'curated+noisy', json.loads((runs/'selection.json').read_text())
         else:
-            res = noisy_selection(cfg, (ds, stores), runs, predict_fn=tta_fn, **kw)
-            run_dir, rep = res.retrained.run_dir, res.report
+            res = noisy_selection(share(1 if folds else 2), (ds, stores), runs, predict_fn=tta_fn, retrain=not folds, **kw)
+            run_dir, rep = (res.retrained.run_dir if res.retrained else None), res.report
         say(f"noisy selection: kept {rep['n_kept']} of {rep['n_noisy']} noisy clips"
             + (f"; {rep['n_kept_correct']} of the kept have correct labels (precision {rep['precision'] or 0:.2f} vs {rep['base_rate']:.2f} in the whole noisy set)" if 'precision' in rep else ''))
     else:
         from audiotag2019.train import train
         run_dir = runs/'curated'
         if not (run_dir/'models'/'last.pth').exists() or overwrite: train(cfg, (ds, stores), run_dir, **kw)
-    model, _, meta = load_model(run_dir, 'last')  # the last weights: `best` was chosen on the validation fold
-    say(f'predicting {len(stores["test"])} test clips with slice-max TTA and flip averaging ({run_dir}, last checkpoint)')
-    tab = predict_store(model, stores['test'], meta['vocab'], size=meta['size'], stats=tuple(meta['stats']), progress=prog)
+    if folds:  # the method's ensemble: one model per fold on the same data, their test probabilities averaged
+        from audiotag2019.train import train_folds
+        run_dir = runs/'folds'
+        if not (run_dir/'oof.json').exists() or overwrite:
+            kept = str(runs/'noisy_kept.csv') if noisy else None
+            r = train_folds(share(folds).replace(n_folds=folds, noisy_fnames=kept), (ds, stores), run_dir, **kw)
+            say(f'{folds}-fold ensemble: out-of-fold lwlrap {r["lwlrap"]:.4f}')
+    models, meta = load_models(run_dir, 'last')  # the last weights: `best` was chosen on the validation fold
+    say(f'predicting {len(stores["test"])} test clips with slice-max TTA and flip averaging ({run_dir}, last checkpoint'
+        + (f', {len(models)} models averaged)' if len(models) > 1 else ')'))
+    tab = average_tables([predict_store(m, stores['test'], meta['vocab'], size=meta['size'], stats=tuple(meta['stats']), progress=prog)
+                          for m in models])
     save_preds(tab, out/'test_preds.csv')
     sub = write_submission(tab, data/'sample_submission.csv', out/'submission.csv')
     score = score_submission(sub, data/'test_labels.csv')
