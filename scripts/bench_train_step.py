@@ -24,16 +24,9 @@ from fastai.optimizer import Adam
 from audiotag2019.augment import batch_tfms, N_FLIPS
 from audiotag2019.model import get_model
 from audiotag2019.loss import get_loss
-from audiotag2019.train import TrainConfig, CPU_LADDER
+from audiotag2019.train import TrainConfig, CPU_LADDER, machine_gflops
 
 C = 80  # FSDKaggle2019's classes: the output layer of the real task
-
-def gemm_gflops(n=2048, reps=10):
-    "FLOP rate of a large float32 matrix product on this machine and thread count."
-    a, b = torch.randn(n, n), torch.randn(n, n); a @ b
-    t0 = time.perf_counter()
-    for _ in range(reps): a @ b
-    return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
 
 def make_batches(cfg, n, seed=0):
     "`n` augmented batches of the config (random windows: speed does not depend on the content)."
@@ -88,7 +81,7 @@ def bench(cfg, ways, steps, runs):
         finally: torch.set_num_threads(threads)
     ts, ceil = {w: [] for w in fns}, []
     for _ in range(runs):
-        ceil.append(gemm_gflops())
+        ceil.append(machine_gflops(2048, 10))
         for way, f in fns.items():
             torch.set_num_threads(nthreads(way))
             t0 = time.perf_counter()

@@ -21,7 +21,7 @@ from audiotag2019.core import load_dataset
 from audiotag2019.spectrogram import build_dataset_stores
 from audiotag2019.augment import N_FLIPS, flip_spec
 from audiotag2019.model import get_model
-from audiotag2019.train import TrainConfig
+from audiotag2019.train import TrainConfig, machine_gflops
 from audiotag2019.tta import predict_specs, slice_clip, tta_tfms, slice_starts, flip_block, DEFAULT_BS
 
 def seed_loop(model, specs, n_classes, size):
@@ -40,13 +40,6 @@ def timed(fn, runs):
     for _ in range(runs):
         t0 = time.perf_counter(); out = fn(); ts.append(time.perf_counter() - t0)
     return out, float(np.median(ts)), ts
-
-def gemm_gflops(n=2048, reps=10):
-    "FLOP rate of a large float32 matrix product on this machine and thread count: the practical ceiling for convolutions."
-    a, b = torch.randn(n, n), torch.randn(n, n); a @ b
-    t0 = time.perf_counter()
-    for _ in range(reps): a @ b
-    return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
 
 def model_flops(model, size):
     with FlopCounterMode(display=False) as fc, torch.inference_mode(): model(torch.zeros(1, 1, size, size))
@@ -87,7 +80,7 @@ def main(demo:str='default', # demo dataset size: 'tiny', 'small', 'default'
         store = build_dataset_stores(root, d, splits=('test',), progress=False)['test']
         specs = [np.array(s) for s in store][:max_clips]
     n_sl = np.array([len(slice_starts(s.shape[1])) for s in specs])
-    peak = float(np.median([gemm_gflops() for _ in range(3)]))
+    peak = float(np.median([machine_gflops(2048, 10) for _ in range(3)]))
     print(f'demo {demo!r} test set: {len(specs)} clips, {n_sl.sum()} slices (per clip: median {np.median(n_sl):.0f}, max {n_sl.max()}), '
           f'{len(vocab)} classes, {N_FLIPS} flips; torch threads {torch.get_num_threads()}; float32 matrix product: {peak:.0f} GFLOP/s')
     c = TrainConfig.cpu_demo()
