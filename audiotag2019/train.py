@@ -179,7 +179,7 @@ def cpu_recipe(n_train, # training clips (before flips)
     "`TrainConfig` fields for a CPU stage of `minutes` on `n_train` clips: the largest model of `CPU_LADDER` that fits `MIN_PASSES`."
     if not (n_train > 0 and minutes > 0): raise ValueError(f'need n_train > 0 and minutes > 0, got {n_train}, {minutes}')
     gflops = machine_gflops() if gflops is None else gflops
-    items = 4 * n_train  # flips as labels: four items per clip
+    items = N_FLIPS * n_train  # flips as labels: four items per clip
     def passes(rung): return minutes * 60 * CPU_EFFICIENCY * gflops / train_gflop(*rung[:3]) / items
     fits = [r for r in CPU_LADDER if passes(r) >= MIN_PASSES]
     arch, width, size, bs = fits[-1] if fits else CPU_LADDER[0]
@@ -622,11 +622,11 @@ class Budget:
     def elapsed(self): return time.time() - self.start
 
     def next_stage(self) -> tuple:
-        "`(config, callbacks)` of the next stage: its batches per epoch re-planned on the time left, the deadline guard, a timer."
+        "`(config, callbacks)` of the next stage: its batches per epoch re-planned on the time left, and its `BudgetPacer`."
         left = self.stages - self.done
         per = (SAFETY * self.left() - self.extra_s) / left
         try: nb = plan_stage(self.cfg, self.speed, per, epochs=self.epochs)[1]
-        except ValueError: nb = 1  # behind schedule: the shortest stage, the guard stops it if need be
+        except ValueError: nb = 1  # behind schedule: the shortest stage; the pacer stops it at the deadline if need be
         nb = broadcast(nb)
         self.done += 1
         tail = 2 * self.speed.valid_items / self.speed.infer_img_s + 3
