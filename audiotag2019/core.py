@@ -13,8 +13,8 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['KAGGLE_ROOT', 'SPLITS', 'AUDIO_EXTS', 'FileLock', 'DataError', 'split_labels', 'join_labels', 'labels2multihot',
-           'multihot2labels', 'read_labels_csv', 'read_vocab', 'list_audio', 'FATDataset', 'find_data_root',
-           'load_dataset', 'lock_for']
+           'multihot2labels', 'is_plain_fname', 'read_labels_csv', 'read_vocab', 'list_audio', 'FATDataset',
+           'find_data_root', 'load_dataset', 'lock_for']
 
 # %% ../nbs/00_core.ipynb #72f737c2
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning, module=r'torch\.jit\._script')
@@ -60,7 +60,15 @@ def multihot2labels(y, # `(n_clips, n_classes)` multi-hot or scores
         raise DataError(f'expected an array of shape (n, {len(vocab)}), got {y.shape}')
     return [[vocab[j] for j in np.flatnonzero(row > thresh)] for row in y]
 
+# %% ../nbs/00_core.ipynb #735de7cd
+def is_plain_fname(fname) -> bool:
+    "Whether `fname` names a file directly inside a folder: not empty, not `.` or `..`, no `/` or `\\` (so no path, nothing absolute)."
+    s = str(fname)
+    return s not in ('', '.', '..') and not any(c in s for c in '/\\\0')
+
 # %% ../nbs/00_core.ipynb #ff9e1a72
+_NOT_PLAIN = 'fname must be a plain file name in its split folder, not a path'
+
 def _fail_or_skip(msg, on_error, skipped):
     if on_error == 'raise': raise DataError(msg)
     warnings.warn(f'skipping: {msg}')
@@ -86,6 +94,7 @@ def read_labels_csv(csv, # path of a `fname,labels` csv (`train_curated.csv`, `t
         where = f'{csv.name} row {i+2} ({fname!r})'
         labels = split_labels(lab)
         if not fname: _fail_or_skip(f'{where}: empty fname', on_error, skipped); continue
+        if not is_plain_fname(fname): _fail_or_skip(f'{where}: {_NOT_PLAIN}', on_error, skipped); continue
         if fname in seen: _fail_or_skip(f'{where}: duplicate fname, first seen on row {seen[fname]+2}', on_error, skipped); continue
         if not labels and not allow_empty: _fail_or_skip(f'{where}: no label', on_error, skipped); continue
         if vset is not None:
@@ -175,7 +184,9 @@ def load_dataset(root=None, # dataset folder; default: Kaggle's input folder
         nz = read_labels_csv(root/'train_noisy.csv', vocab, root/'train_noisy', on_error=on_error, allow_empty=True)
     sub = root/'sample_submission.csv'
     if sub.exists():
-        names = pd.read_csv(sub, usecols=['fname'], dtype=str)['fname'].tolist()
+        names = pd.read_csv(sub, usecols=['fname'], dtype=str, keep_default_na=False)['fname'].tolist()
+        bad = [(i, f) for i, f in enumerate(names) if not is_plain_fname(f)]
+        if bad: raise DataError(f'{sub} row {bad[0][0]+2} ({bad[0][1]!r}): {_NOT_PLAIN}' + (f' (and {len(bad)-1} more row(s))' if len(bad) > 1 else ''))
         present = set(list_audio(root/'test'))
         lost = [f for f in names if f not in present]
         if lost: raise DataError(f'{sub}: {len(lost)} test clip(s) missing from {root/"test"}, e.g. {lost[:3]}')
