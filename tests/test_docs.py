@@ -1,7 +1,9 @@
 """The offline docs site (`scripts/build_docs.py`): built into a temporary folder, then checked as files
 (every notebook has a page, every link resolves, nothing is fetched from the network, every image is a real
-PNG/JPEG) and rendered in headless Chromium (titles, images decoded with a nonzero size, no requests, no errors)."""
-import base64, fcntl, importlib.util, json, os, re, subprocess, sys
+PNG/JPEG, descriptions rendered, module imports folded) and rendered in headless Chromium from its command line
+(titles, images decoded with a nonzero size, no requests, nothing on the console) — a check itself shown to catch
+a broken image, a remote stylesheet and a script error."""
+import base64, fcntl, importlib.util, json, os, re, struct, subprocess, sys, zlib
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
@@ -189,9 +191,72 @@ def test_titles_and_images_match_notebooks(site):
         got = sum(s.startswith('data:image/') for s in p.imgs)
         assert got == want, f'{page.name}: {got} embedded images, {nb_path.name} has {want}'
 
-def test_pages_render_in_chromium(site):
+def _description(nb):
+    "The `> description` line under a notebook's title, if any."
+    for c in nb['cells']:
+        if c['cell_type'] == 'markdown' and re.search(r'^#\s+\S', ''.join(c['source']), flags=re.M):
+            m = re.search(r'^>\s*(\S.*?)\s*$', ''.join(c['source']), flags=re.M)
+            return m.group(1) if m else None
+
+def test_descriptions_are_rendered_markdown(site):
+    "`*emphasis*` and `code` in a notebook's description are rendered, not shown as raw markdown."
+    for nb_path in _notebooks():
+        desc = _description(json.loads(nb_path.read_text(encoding='utf-8')))
+        if not desc: continue
+        text = (site / _page(nb_path)).read_text(encoding='utf-8')
+        m = re.search(r'<div class="description">(.*?)</div>', text, flags=re.S)
+        assert m, f'{_page(nb_path)}: no description'
+        shown = m.group(1)
+        assert not re.search(r'(?<!\w)\*\S[^*]*\*|`', shown), f'{_page(nb_path)}: raw markdown in {shown[:120]!r}'
+        if re.search(r'(?<!\w)\*\S', desc): assert '<em>' in shown
+        meta = re.search(r'<meta name="description" content="([^"]*)"', text).group(1)
+        assert '<' not in meta and '*' not in meta, f'{_page(nb_path)}: markup in the meta description {meta[:80]!r}'
+
+def test_module_imports_are_folded(site):
+    "A module page does not open on its imports: its first exported cell, the import cell, is a closed fold."
+    for nb_path in _notebooks():
+        nb = json.loads(nb_path.read_text(encoding='utf-8'))
+        codes = [''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code']
+        if not any('default_exp' in _directives(c) for c in codes): continue
+        first = next((c for c in codes if _directives(c).keys() & {'export', 'exports'}), None)
+        body = [l for l in (first or '').splitlines() if l.strip() and not l.lstrip().startswith('#')]
+        if not body or not all(re.match(r'\s*(import|from)\s', l) for l in body): continue
+        text = (site / _page(nb_path)).read_text(encoding='utf-8')
+        art = text[text.index('<article'):]
+        fold = re.search(r'<details class="code-fold"([^>]*)><summary>([^<]*)</summary>', art)  # the page's first fold
+        assert fold and 'open' not in fold.group(1) and fold.group(2) == 'Imports', f'{_page(nb_path)}: imports not folded'
+
+def _chromium():
     exe = bd.find_chromium()
     if not exe: pytest.skip('chromium is not installed (Debian: apt-get install chromium); browser rendering not checked')
+    return exe
+
+def _png(w, h):
+    "A valid `w`x`h` grey PNG."
+    chunk = lambda kind, data: struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+    rows = b''.join(b'\0' + b'\x80' * w for _ in range(h))
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 0, 0, 0, 0))
+            + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
+
+def test_chromium_check_catches_problems(tmp_path):
+    "The browser check itself: a good image passes; a broken image, a remote stylesheet and a script error are reported."
+    png = base64.b64encode(_png(2, 3)).decode()
+    page = ('<!DOCTYPE html><html><head><title>t</title>{head}</head><body><nav class="sidebar"><a href="ok.html">ok</a></nav>'
+            '<h1 class="title">t</h1><img src="data:image/png;base64,' + png + '">{body}</body></html>')
+    (tmp_path / 'ok.html').write_text(page.format(head='', body=''))
+    (tmp_path / 'bad.html').write_text(page.format(head='<link rel="stylesheet" href="https://example.com/x.css">',
+        body='<img src="data:image/png;base64,AAAA"><script>not_defined_anywhere();</script>'))
+    res = bd.check_pages(tmp_path, ['ok.html', 'bad.html'], chromium=_chromium())
+    ok, bad = res['ok.html'], res['bad.html']
+    assert ok['images'] == 1 and ok['sizes'] == [[2, 3]] and not ok['broken'] and not ok['requests'] and not ok['errors']
+    assert ok['h1'] == 't' and ok['nav'] == 1
+    assert bad['images'] == 2 and len(bad['broken']) == 1 and bad['broken'][0].startswith('data:image/png;base64,AAAA')
+    assert any('example.com' in u for u in bad['requests']), bad['requests']
+    assert any('not_defined_anywhere' in m for m in bad['errors']), bad['errors']
+    assert (tmp_path / 'bad.html').read_text().count('<script') == 1, 'the probe was written into the site itself'
+
+def test_pages_render_in_chromium(site):
+    exe = _chromium()
     pages = sorted(p.relative_to(site) for p in site.rglob('*.html'))
     res = bd.check_pages(site, pages, chromium=exe)
     titles = {_page(nb): (_title(json.loads(nb.read_text(encoding='utf-8'))), nb) for nb in _notebooks()}
@@ -207,5 +272,5 @@ def test_pages_render_in_chromium(site):
         assert not r['broken'], f'{rel}: images that did not decode: {r["broken"]}'
         assert all(w > 0 and h > 0 for w, h in r['sizes']), f'{rel}: an image has no size'
         assert not r['requests'], f'{rel}: network requests {r["requests"]}'
-        assert not r['errors'], f'{rel}: JavaScript errors {r["errors"]}'
+        assert not r['errors'], f'{rel}: console messages {r["errors"]}'
         assert r['text'] > 200, f'{rel}: almost no text rendered'
