@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #ecd8543e
 from __future__ import annotations
-import sys, gc, time, json, tempfile, warnings
+import functools, sys, time, json
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -15,16 +15,22 @@ import fastprogress
 from .core import load_dataset, list_audio, read_vocab, SPLITS, AUDIO_EXTS, DataError, FATDataset
 from .demo import demo_data, make_demo_dataset
 from .spectrogram import build_dataset_stores, build_store, SpecParams, SpecStore
-from .train import TrainConfig, train_cli, load_model, load_models, run_dirs, load_run, noisy_selection, baseline_model, logmel_stats
-from .tta import predict_store, predict_specs, inference_model, DEFAULT_BS
-from .data import SpecList
+from fastcore.basics import str2bool
+from fastai.torch_core import rank_distrib
+from .config import TrainConfig, cpu_recipe
+from .learner import say
+from .train import train, train_folds
+from .baseline import baseline_test
+from .inference import load_model, load_models, run_dirs, load_run, predict_folder, warnings_to_stderr as _warnings_to_stderr
+from .noisy import noisy_selection
+from .tta import predict_store, predict_specs
 from .ensemble import save_preds, load_preds, average_tables, write_submission, score_submission, oof_blend, blend_tables
 from .loss import lwlrap
 from .report import run_report
 
 # %% auto #0
-__all__ = ['COMMANDS', 'ClipsFailed', 'command', 'run_command', 'main', 'specs', 'errors', 'predict_folder', 'top_tags',
-           'predict', 'ensemble', 'report', 'demo']
+__all__ = ['COMMANDS', 'ClipsFailed', 'command', 'run_command', 'main', 'train_cli', 'specs', 'errors', 'top_tags', 'predict',
+           'ensemble', 'report', 'demo']
 
 # %% ../nbs/10_cli.ipynb #ee421bc2
 COMMANDS = {}  # sub-command name → function
@@ -70,16 +76,76 @@ def main():
         print(f'audiotag2019: error: {e}', file=sys.stderr)
         raise SystemExit(1)
 
-# %% ../nbs/10_cli.ipynb #8bdd2422
-@contextmanager
-def _warnings_to_stderr():
-    "Show the warnings raised inside as one plain `warning: ...` line each on stderr (not Python's `file:line: UserWarning:` form)."
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter('always')
-        yield
-    for m in w:
-        if not issubclass(m.category, (FutureWarning, DeprecationWarning)): print(f'warning: {m.message}', file=sys.stderr)
+# %% ../nbs/10_cli.ipynb #6bddedd6
+def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
+              out:str, # run folder (with fold='cv': one sub-folder per fold)
+              specs:str=None, # spectrogram store folder (built there if missing); default ROOT/specs
+              preset:str='auto', # starting config: 'paper' (the method's sizes), 'cpu' (the CPU recipe), 'cpu_demo'; auto: paper on a GPU, cpu otherwise
+              arch:str=None, # xresnet10/18/34/50
+              width:float=None, # channel multiplier
+              sa:str=None, # simple self-attention: true or false (default: the preset's)
+              loss:str=None, # bce, bce++, focal, focal++
+              flips:str=None, # flips as new labels: true or false (default: the preset's)
+              mixup:str=None, # uniform mixup: true or false (default: the preset's)
+              size:int=None, # image side in pixels
+              bs:int=None, # batch size
+              epochs:int=None, # one-cycle length
+              n_batches:int=None, # batches per epoch (0 = one pass over the data)
+              lr_max:float=None, # peak learning rate
+              fold:str='0', # validation fold, 'all' (train on all curated clips) or 'cv' (every fold, out-of-fold predictions)
+              n_folds:int=None, # number of folds
+              seed:int=None, # random seed
+              noisy:str=None, # csv (fname column) of noisy clips to add to training
+              noisy_loss:str=None, # the noisy clips' loss: 'same' (the method) or 'lsoft' (soft bootstrapping, 1st place)
+              noisy_beta:float=None, # Lsoft's weight of the given labels (default 0.7)
+              relabel:str=None, # overrides csv from a label review (`review.ReviewWidget`): changed labels replace the csv's, dropped clips are left out
+              select_noisy:store_true=False, # run the noisy-label selection stage: curated → keep noisy → retrain
+              resume:store_true=False, # continue the run in OUT from its last checkpoint
+              overwrite:store_true=False, # replace the run in OUT
+              budget:float=None, # minutes for the whole job (every fold / stage): epochs and batches are chosen to fit
+              precision:str=None, # fp32, bf16 (CPU or GPU) or fp16 (GPU)
+              channels_last:str=None, # NHWC memory format: true or false
+              skip_bad:store_true=False, # train without the clips that failed to decode (each named) instead of stopping
+              quiet:store_true=False, # no progress bars: one line per epoch
+             ):
+    "Train a model (or every fold, or the noisy-selection stage) on a dataset."
+    presets = {'paper': TrainConfig.paper, 'cpu_demo': TrainConfig.cpu_demo, 'cpu': None, 'auto': None}
+    if preset not in presets: raise ValueError(f'unknown preset {preset!r}; choose one of {sorted(presets)}')
+    if preset == 'auto': preset = 'paper' if torch.cuda.is_available() else 'cpu'
+    if preset == 'cpu':  # sized on the data and the minutes of one stage (10 without a budget)
+        ds = load_dataset(root)
+        k = n_folds or TrainConfig.n_folds
+        n = len(ds.curated) * ((k - 1) / k if fold != 'all' else 1) + (len(pd.read_csv(noisy)) if noisy else 0)
+        stages = k if fold == 'cv' else 2 if select_noisy else 1
+        saved = next((p for p in [Path(out)/'config.json', *sorted(Path(out).glob('*/config.json'))] if p.exists()), None) if resume else None
+        if saved is not None:  # resuming: the recipe the run started with (a new measurement of the machine could pick another)
+            base = {k: v for k, v in json.loads(saved.read_text())['config'].items() if k in cpu_recipe(1, 1, 1.)}
+            presets['cpu'] = lambda **kw: TrainConfig(**{**base, **kw})
+        else: presets['cpu'] = functools.partial(TrainConfig.cpu, max(1, int(n)), (budget or 10 * stages) / stages)
+    sa, flips, mixup, channels_last = (None if v is None else str2bool(v) for v in (sa, flips, mixup, channels_last))
+    kw = {k: v for k, v in dict(arch=arch, width=width, sa=sa, loss=loss, flips=flips, mixup=mixup, size=size, bs=bs, epochs=epochs,
+                               lr_max=lr_max, n_folds=n_folds, seed=seed, noisy_fnames=noisy, budget=budget, precision=precision,
+                               channels_last=channels_last, skip_bad=skip_bad or None, noisy_loss=noisy_loss, noisy_beta=noisy_beta, relabel=relabel).items() if v is not None}
+    if n_batches is not None: kw['n_batches'] = n_batches or None
+    if fold not in ('all', 'cv'):
+        try: kw['fold'] = int(fold)
+        except ValueError: raise ValueError(f"fold must be an int, 'all' or 'cv', not {fold!r}") from None
+    elif fold == 'all': kw['fold'] = None
+    cfg = presets[preset](**kw).check()
+    run = dict(resume=resume, overwrite=overwrite, progress='lines' if quiet else True, specs=specs)
+    talk = say if not rank_distrib() else (lambda m: None)  # one report, from rank 0
+    if select_noisy:
+        r = noisy_selection(cfg, root, out, **run)
+        talk(json.dumps(r.report, indent=1))
+    elif fold == 'cv':
+        r = train_folds(cfg, root, out, **run)
+        talk(f'out-of-fold lwlrap {r["lwlrap"]:.4f}  -> {Path(out)/"oof.csv"}')
+    else:
+        r = train(cfg, root, out, **run)
+        talk(str(r))
+    return r
 
+# %% ../nbs/10_cli.ipynb #8bdd2422
 def _fail_if(n_failed, allow, how_to_list):
     "The exit status for failed clips: `ClipsFailed` (status 3) unless allowed."
     if n_failed and not allow:
@@ -129,81 +195,6 @@ def errors(path:str, # a spectrogram store, or a folder of stores (what `specs` 
     return tab
 
 # %% ../nbs/10_cli.ipynb #0583907e
-def _is_root(p): return any((Path(p)/f).exists() for f in ('train_curated.csv', 'sample_submission.csv'))
-
-def _spec_params(meta): return SpecParams(**meta['spec_params']) if meta.get('spec_params') else SpecParams()
-
-class _Prepared(torch.nn.Module):
-    "A model already prepared by `tta.inference_model`, for `predict_specs(..., jit=False)` to run as it is."
-    def __init__(self, fast): super().__init__(); self._fast = [fast]  # in a list, not a sub-module: a frozen TorchScript module has no train/eval
-    def forward(self, x): return self._fast[0](x)
-
-def _prepared(models, size, bs=None):
-    "Each model prepared for inference once (`tta.inference_model`: TorchScript on CPU), checked on a random batch of the shape it will see."
-    out = []
-    for m in models:
-        p = next(m.parameters(), None)
-        dev = p.device if p is not None else torch.device('cpu')
-        x = torch.randn(bs or DEFAULT_BS.get(dev.type, DEFAULT_BS['cuda']), 1, size, size, generator=torch.Generator().manual_seed(0)).to(dev)
-        fast = inference_model(m, x)
-        out.append(m if fast is m else _Prepared(fast))
-    return out
-
-def predict_folder(run, # a training run folder, or a `--fold cv` folder (its folds' probabilities are averaged)
-                   src, # a dataset root (its test clips) or a folder of audio files
-                   specs_dir=None, # where to keep the spectrogram store (default: a temporary folder)
-                   which='last', # checkpoint: 'last' or 'best' (chosen on the validation fold)
-                   reduce='max', # over each clip's slices: 'max' or 'mean'
-                   flips=True, # flip averaging (when the model was trained with flips as labels)
-                   bs=None, # slices per batch (None: `tta.DEFAULT_BS` of the device: 8 on CPU, 128 on a GPU)
-                   progress=True, # progress bars (one line per chunk when there are several)
-                   chunk=1000, # clips decoded and predicted at a time: memory stays flat however many there are
-                  ) -> tuple:
-    "`(prediction table, problems)`: TTA probabilities of every readable clip, and `{fname: reason}` of those left out; `table.attrs` has the counts."
-    models, meta = load_models(run, which)
-    src = Path(src)
-    if not src.is_dir(): raise DataError(f'{src}: no such folder')
-    if _is_root(src):
-        vocab = read_vocab(src)
-        if list(vocab) != list(meta['vocab']):
-            raise DataError(f'{run}: the model was trained on {meta["n_classes"]} classes, but {src} has {len(vocab)} '
-                            f'(or another order); predict with a model trained on this dataset\'s classes')
-        sub = src/'sample_submission.csv'
-        names = pd.read_csv(sub, usecols=['fname'], dtype=str).fname.tolist() if sub.exists() else list_audio(src/'test')
-        files, skipped = [src/'test'/f for f in names], []
-    else:   # a folder of the user's: sub-folders too, each file keyed by its path below `src`
-        names = list_audio(src, recursive=True)
-        files = [src/f for f in names]
-        skipped = sorted(p.relative_to(src).as_posix() for p in src.rglob('*')
-                         if p.is_file() and p.suffix.lower() not in AUDIO_EXTS and not any(s.startswith('.') for s in p.relative_to(src).parts))
-    if not files: raise DataError(f'{src}: no audio files (wav, flac, ogg, mp3) to predict' + (f'; {len(skipped)} other file(s), e.g. {skipped[:3]}' if skipped else ''))
-    chunks = [range(i, min(i + chunk, len(files))) for i in range(0, len(files), chunk)]
-    inner, tabs, problems, handled, t0 = progress and len(chunks) == 1, [], {}, {}, time.time()
-    runs = _prepared(models, meta['size'], bs)  # once per model, not once per chunk (tracing again each time costs time and memory)
-    kw = dict(size=meta['size'], stats=tuple(meta['stats']), reduce=reduce, flips=bool(flips and meta['flips']), bs=bs, jit=False)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(specs_dir) if specs_dir else Path(tmp)/'specs'
-        for k, r in enumerate(chunks):
-            with _warnings_to_stderr():
-                store = build_store([files[i] for i in r], out, p=_spec_params(meta), progress=inner, names=[names[i] for i in r])
-            idx = [store.lookup(names[i]) for i in r]
-            ix = store.index.iloc[idx]
-            bad, hd = ix[ix.status == 'error'], ix[(ix.status != 'error') & ((ix.status != 'ok') | (ix.message != ''))]
-            problems.update(zip(bad.fname, bad.message))
-            handled.update({f: '; '.join(x for x in (s if s != 'ok' else '', m) if x) for f, s, m in zip(hd.fname, hd.status, hd.message)})
-            good = [i for i, s in zip(idx, ix.status) if s != 'error']
-            if good: tabs.append(average_tables([predict_store(m, SpecList((store, good)), meta['vocab'], progress=inner, **kw) for m in runs]))
-            del store, ix, idx, bad, hd
-            gc.collect()  # the chunk's store views and frames go now, not at some later collection
-            if progress and len(chunks) > 1:
-                n, dt = r.stop, time.time() - t0
-                print(f'chunk {k+1}/{len(chunks)}: {n}/{len(files)} clips, {len(problems)} failed so far, '
-                      f'{n/dt:.1f} clips/s, {(len(files) - n)*dt/n:.0f} s left', file=sys.stderr, flush=True)
-    tab = pd.concat(tabs, ignore_index=True) if tabs else pd.DataFrame(columns=['fname', *meta['vocab']])
-    tab.attrs.update(found=len(files), skipped=skipped, handled=handled,
-                     counts={'ok': len(files) - len(handled) - len(problems), 'handled': len(handled), 'failed': len(problems)})
-    return tab, problems
-
 def _found_line(src, info):
     "How many audio files were found, and which other files were not looked at."
     s = f'{info["found"]} audio file(s) found in {src}'
@@ -319,18 +310,6 @@ def report(run:str, # a training run folder: `--fold cv` (its oof.csv), a single
     return r
 
 # %% ../nbs/10_cli.ipynb #b705cafa
-def _baseline_test(ds, stores):
-    "The baseline on the test set: log-mel statistics + logistic regression trained on all curated clips."
-    cur, te = stores['train_curated'], stores['test']
-    X = logmel_stats([cur.get(f) for f in ds.curated.fname]); y = ds.targets('train_curated')
-    clf = baseline_model()
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        clf.fit(X, y)
-        p = clf.predict_proba(logmel_stats([te.get(f) for f in ds.test.fname]))
-    tab = pd.DataFrame(p, columns=ds.vocab); tab.insert(0, 'fname', ds.test.fname.values)
-    return tab
-
 @command
 def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.csv, summary.json
          size:float=1.0, # demo dataset size (1.0 = default; 0.15 tiny)
@@ -372,11 +351,9 @@ def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.c
         say(f"noisy selection: kept {rep['n_kept']} of {rep['n_noisy']} noisy clips"
             + (f"; {rep['n_kept_correct']} of the kept have correct labels (precision {rep['precision'] or 0:.2f} vs {rep['base_rate']:.2f} in the whole noisy set)" if 'precision' in rep else ''))
     else:
-        from audiotag2019.train import train
         run_dir = runs/'curated'
         if not (run_dir/'models'/'last.pth').exists() or overwrite: train(cfg, (ds, stores), run_dir, **kw)
     if folds:  # the method's ensemble: one model per fold on the same data, their test probabilities averaged
-        from audiotag2019.train import train_folds
         run_dir = runs/'folds'
         if not (run_dir/'oof.json').exists() or overwrite:
             kept = str(runs/'noisy_kept.csv') if noisy else None
@@ -390,7 +367,7 @@ def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.c
     save_preds(tab, out/'test_preds.csv')
     sub = write_submission(tab, data/'sample_submission.csv', out/'submission.csv')
     score = score_submission(sub, data/'test_labels.csv')
-    base = _baseline_test(ds, stores)
+    base = baseline_test(ds, stores)
     base_score = score_submission(base, data/'test_labels.csv')
     summary = dict(dataset=str(data), classes=len(ds.vocab), clips={s: len(st) for s, st in stores.items()},
                    run=str(run_dir), submission=str(out/'submission.csv'), test_lwlrap=round(score, 4),

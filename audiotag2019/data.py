@@ -5,6 +5,7 @@
 # %% ../nbs/04_data.ipynb #b351c141
 from __future__ import annotations
 import random, warnings
+from dataclasses import replace
 import numpy as np
 import pandas as pd
 import torch
@@ -17,7 +18,8 @@ from .augment import (WINDOW, VALID_AT, N_FLIPS, STATS, split_flip_index, spec_i
                                   flip_blocks_to_classes)
 
 # %% auto #0
-__all__ = ['multilabel_folds', 'fold_split', 'SpecList', 'SpecDataset', 'EpochDL', 'spec_stats', 'get_dls']
+__all__ = ['OVERRIDE_ACTIONS', 'multilabel_folds', 'fold_split', 'SpecList', 'SpecDataset', 'EpochDL', 'spec_stats', 'get_dls',
+           'read_overrides', 'apply_overrides']
 
 # %% ../nbs/04_data.ipynb #2f5efd41
 def multilabel_folds(y, # multi-hot targets `(N, C)`
@@ -210,3 +212,48 @@ def get_dls(ds:FATDataset, # the dataset (labels, vocabulary)
     dls.train_fnames, dls.valid_fnames = tr_specs.fnames, va_specs.fnames
     dls.n_out = C * (N_FLIPS if flips else 1)
     return dls
+
+# %% ../nbs/04_data.ipynb #b2cdf138
+OVERRIDE_ACTIONS = ('accept', 'change', 'drop')
+
+def read_overrides(src, # overrides csv (`fname,action,labels`) or a DataFrame of those columns
+                   vocab=None, # if given, every changed label must be one of these
+                  ) -> pd.DataFrame:
+    "The overrides of a label review, checked: one row per clip, a known action, labels for every `change`."
+    df = src.copy() if isinstance(src, pd.DataFrame) else pd.read_csv(src, dtype=str, keep_default_na=False)
+    missing = [c for c in ('fname', 'action', 'labels') if c not in df.columns]
+    if missing: raise DataError(f'{src}: overrides need the columns fname, action, labels; missing {missing}')
+    df = df.fillna('')
+    bad = sorted(set(df.action) - set(OVERRIDE_ACTIONS))
+    if bad: raise DataError(f'{src}: unknown action(s) {bad}; choose from {list(OVERRIDE_ACTIONS)}')
+    dup = df.fname[df.fname.duplicated()].tolist()
+    if dup: raise DataError(f'{src}: clips reviewed twice, e.g. {dup[:3]}')
+    for f, a, l in zip(df.fname, df.action, df.labels):
+        labels = [o.strip() for o in str(l).split(',') if o.strip()]
+        if a == 'change' and not labels: raise DataError(f'{src}: {f} is changed but has no labels')
+        unknown = [o for o in labels if vocab is not None and o not in vocab]
+        if unknown: raise DataError(f'{src}: {f}: label(s) {unknown} not in the vocabulary')
+    return df.reset_index(drop=True)
+
+# %% ../nbs/04_data.ipynb #8862bcd4
+def apply_overrides(ds:FATDataset, # the dataset as read from its csvs
+                    overrides=None, # overrides csv or DataFrame (`read_overrides`); None: `ds` itself
+                   ) -> FATDataset:
+    "A copy of `ds` with a review's decisions: `change` replaces a clip's labels, `drop` leaves it out (curated or noisy)."
+    if overrides is None: return ds
+    key = str(overrides) if not isinstance(overrides, pd.DataFrame) else None
+    if key is not None and getattr(ds, 'relabel', None) == key: return ds  # already applied (e.g. by `train_folds`)
+    ov = read_overrides(overrides, ds.vocab)
+    tables = {'curated': ds.curated, 'noisy': ds.noisy}
+    known = set(ds.curated.fname) | (set(ds.noisy.fname) if ds.noisy is not None else set())
+    unknown = [f for f in ov.fname if f not in known]
+    if unknown: raise DataError(f'{overrides}: {len(unknown)} clip(s) in neither train_curated.csv nor train_noisy.csv, e.g. {unknown[:3]}')
+    new = {o.fname: [s.strip() for s in o.labels.split(',') if s.strip()] for o in ov.itertuples() if o.action == 'change'}
+    drop = set(ov.fname[ov.action == 'drop'])
+    for k, t in tables.items():
+        if t is None: continue
+        t = t[~t.fname.isin(drop)].reset_index(drop=True)
+        tables[k] = t.assign(labels=[new.get(f, l) for f, l in zip(t.fname, t.labels)])
+    out = replace(ds, **tables)
+    out.relabel, out.dropped, out.changed = key, drop, set(new)
+    return out

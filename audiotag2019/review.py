@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import FATDataset, DataError, join_labels
-from .train import open_data, read_overrides, apply_overrides, OVERRIDE_ACTIONS
+from .learner import open_data
+from .data import read_overrides, apply_overrides, OVERRIDE_ACTIONS
 
 # %% auto #0
 __all__ = ['disagreements', 'review_figure', 'ReviewWidget']

@@ -12,7 +12,12 @@ from pathlib import Path
 import numpy as np
 warnings.filterwarnings('ignore')
 from audiotag2019.demo import demo_dataset
-from audiotag2019.train import TrainConfig, open_data, train, noisy_selection, baseline_logreg, load_model
+from audiotag2019.config import TrainConfig
+from audiotag2019.learner import open_data
+from audiotag2019.train import train
+from audiotag2019.noisy import noisy_selection
+from audiotag2019.baseline import baseline_logreg
+from audiotag2019.inference import load_model
 from audiotag2019.tta import predict_specs
 
 def tta_fn(run_dir, specs, which='best'):

@@ -16,7 +16,9 @@ def worker(out, bs, steps):
     import torch
     from fastai.learner import Learner
     from audiotag2019.demo import demo_dataset
-    from audiotag2019.train import TrainConfig, open_data, make_dls, run_callbacks, StepTimer, RankTrainer, world, init_distributed
+    from audiotag2019.config import TrainConfig
+    from audiotag2019.learner import open_data, make_dls, run_callbacks, StepTimer
+    from audiotag2019.distributed import RankTrainer, world, init_distributed
     from audiotag2019.model import get_model
     from audiotag2019.loss import get_loss
     dev = init_distributed()

@@ -24,7 +24,7 @@ from fastai.optimizer import Adam
 from audiotag2019.augment import batch_tfms, N_FLIPS
 from audiotag2019.model import get_model
 from audiotag2019.loss import get_loss
-from audiotag2019.train import TrainConfig, CPU_LADDER, machine_gflops
+from audiotag2019.config import TrainConfig, CPU_LADDER, machine_gflops
 
 C = 80  # FSDKaggle2019's classes: the output layer of the real task
 

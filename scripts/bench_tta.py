@@ -21,7 +21,7 @@ from audiotag2019.core import load_dataset
 from audiotag2019.spectrogram import build_dataset_stores
 from audiotag2019.augment import N_FLIPS, flip_spec
 from audiotag2019.model import get_model
-from audiotag2019.train import TrainConfig, machine_gflops
+from audiotag2019.config import TrainConfig, machine_gflops
 from audiotag2019.tta import predict_specs, slice_clip, tta_tfms, slice_starts, flip_block, DEFAULT_BS
 
 def seed_loop(model, specs, n_classes, size):

@@ -17,7 +17,10 @@ import pandas as pd
 from fastcore.script import call_parse
 from audiotag2019.core import load_dataset
 from audiotag2019.data import multilabel_folds, fold_split, SpecList
-from audiotag2019.train import open_data, train_cli, logmel_stats, baseline_model, run_dirs
+from audiotag2019.learner import open_data
+from audiotag2019.cli import train_cli
+from audiotag2019.baseline import logmel_stats, baseline_model
+from audiotag2019.inference import run_dirs
 from audiotag2019.cli import predict_folder
 from audiotag2019.ensemble import score_submission
 from audiotag2019.loss import lwlrap

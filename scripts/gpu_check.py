@@ -21,7 +21,8 @@ from fastai.learner import Learner
 from audiotag2019.core import load_dataset, SPLITS
 from audiotag2019.demo import demo_dataset
 from audiotag2019.spectrogram import build_store
-from audiotag2019.train import TrainConfig, make_dls, run_callbacks, StepTimer
+from audiotag2019.config import TrainConfig
+from audiotag2019.learner import make_dls, run_callbacks, StepTimer
 from audiotag2019.model import get_model
 from audiotag2019.loss import get_loss
 from audiotag2019.tta import predict_specs

@@ -10,5 +10,5 @@ if [[ "${1:-}" == "--dry" ]]; then
   exec "$PY" scripts/gpu_check.py --dry --device cpu
 fi
 "$PY" -c "import torch; assert torch.cuda.is_available(), 'no GPU visible to torch'; print(torch.cuda.get_device_name(0))"
-NBDEV_TEST_FLAGS=cuda "$PY" -m pytest -q -p no:cacheprovider tests/test_notebooks.py -k "02_spectrogram or 07_train or 08_tta" tests/test_tta_edges.py
+NBDEV_TEST_FLAGS=cuda "$PY" -m pytest -q -p no:cacheprovider tests/test_notebooks.py -k "02_spectrogram or 07d_train or 08_tta" tests/test_tta_edges.py
 "$PY" scripts/gpu_check.py "$@"

@@ -8,7 +8,10 @@ import json, time, warnings
 warnings.filterwarnings('ignore', message='.*torch.jit.script.*')
 from pathlib import Path
 from fastcore.script import call_parse
-from audiotag2019.train import TrainConfig, open_data, train, load_model, _valid_truth
+from audiotag2019.config import TrainConfig
+from audiotag2019.learner import open_data
+from audiotag2019.train import train, _valid_truth
+from audiotag2019.inference import load_model
 from audiotag2019.tta import predict_specs
 from audiotag2019.loss import lwlrap
 

@@ -21,7 +21,7 @@ def test_specs_on_missing_root_fails_clearly(tmp_path):
 def test_train_switches_keep_the_preset_unless_given():
     "`--sa/--flips/--mixup` are true/false options; left out, the preset's value stands (not False)."
     from fastcore.script import anno_parser
-    from audiotag2019.train import train_cli
+    from audiotag2019.cli import train_cli
     p = anno_parser(train_cli)
     a = p.parse_args(['root', 'out'])
     assert (a.sa, a.flips, a.mixup) == (None, None, None)

@@ -62,7 +62,8 @@ def test_accelerate_launch_two_processes(tmp_path):
 
 SCRIPT = '''
 from fastai.callback.core import Callback, CancelFitException
-from audiotag2019.train import TrainConfig, train
+from audiotag2019.config import TrainConfig
+from audiotag2019.train import train
 class StopAfter(Callback):
     order = 100
     def after_epoch(self):

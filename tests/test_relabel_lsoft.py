@@ -4,7 +4,7 @@ import pandas as pd, pytest
 warnings.filterwarnings('ignore')
 from audiotag2019.core import load_dataset
 from audiotag2019.demo import demo_dataset
-from audiotag2019.train import train_cli
+from audiotag2019.cli import train_cli
 
 @pytest.fixture(scope='module')
 def root(): return demo_dataset('tiny')

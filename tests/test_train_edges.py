@@ -4,7 +4,11 @@ import numpy as np, pandas as pd, pytest
 warnings.filterwarnings('ignore')
 from fastai.callback.core import Callback
 from audiotag2019.demo import demo_dataset
-from audiotag2019.train import TrainConfig, open_data, train, train_cli, load_run, load_model
+from audiotag2019.config import TrainConfig
+from audiotag2019.learner import open_data
+from audiotag2019.train import train
+from audiotag2019.cli import train_cli
+from audiotag2019.inference import load_run, load_model
 
 TINY = TrainConfig.cpu_demo(size=64, bs=16, epochs=2, n_batches=2)
 
@@ -53,7 +57,7 @@ def test_cli_fold_all_and_last_checkpoint(data, tmp_path):
 def test_read_only_specs_folder_is_named(monkeypatch, tmp_path):
     "Stores that cannot be written (read-only Kaggle input) give an error that names the folder and the way out."
     import errno
-    import audiotag2019.train as tr
+    import audiotag2019.learner as tr
     from audiotag2019.core import DataError
     def read_only(ds, out, **kw): raise OSError(errno.EROFS, 'Read-only file system', str(out))
     monkeypatch.setattr(tr, 'build_dataset_stores', read_only)
