@@ -4,9 +4,9 @@
 
 # %% ../nbs/02_spectrogram.ipynb #d41eb8cc
 from __future__ import annotations
-import csv, io, json, os, re, warnings
+import csv, errno, io, json, os, re, warnings, zlib
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, asdict
 from functools import lru_cache
 from pathlib import Path
@@ -20,8 +20,8 @@ from .core import DataError, SPLITS, FATDataset, load_dataset, lock_for
 
 # %% auto #0
 __all__ = ['SpecParams', 'AudioError', 'load_audio', 'seed_normalise', 'librosa_melspec', 'trim_bounds', 'prepare_wave',
-           'default_device', 'mel_bands', 'MelSpectrogram', 'melspec_batch', 'SpecStore', 'build_store', 'write_store',
-           'build_dataset_stores']
+           'default_device', 'mel_bands', 'MelSpectrogram', 'melspec_batch', 'SpecStore', 'StoreWriteError',
+           'build_store', 'write_store', 'build_dataset_stores']
 
 # %% ../nbs/02_spectrogram.ipynb #1fe08718
 @dataclass(frozen=True)
@@ -279,35 +279,120 @@ def melspec_batch(waves, # float mono clips at `p.sr` (any lengths)
     return _melspec(p, str(torch.device(device) if device is not None else default_device()))(waves)
 
 # %% ../nbs/02_spectrogram.ipynb #4bc221b7
-_COLS = ['fname', 'offset', 'width', 'status', 'duration', 'message']
+_COLS = ['fname', 'offset', 'width', 'status', 'duration', 'message', 'crc32']
+_STATUS = ('ok', 'silent', 'truncated', 'repaired', 'error')
 
-def _read_index(path):
-    "Read `index.csv`, dropping a last line cut short by an interruption."
-    text = Path(path).read_text() if Path(path).exists() else ''
-    if not text.endswith('\n'): text = text[:text.rfind('\n') + 1]
-    if not text: return pd.DataFrame({c: [] for c in _COLS})
-    df = pd.read_csv(io.StringIO(text), dtype={'fname': str, 'status': str, 'message': str}, keep_default_na=False)
-    return df.astype({'offset': np.int64, 'width': np.int64, 'duration': np.float64})
+def _read_params(path):
+    "The recipe in a store's `params.json`; a `DataError` naming the file when it is not one."
+    try:
+        meta = json.loads(Path(path).read_text())
+        p = SpecParams(**meta['params'])
+        if not isinstance(p.n_mels, int) or p.n_mels <= 0: raise ValueError(f'n_mels {p.n_mels!r}')
+    except Exception as e: raise DataError(f'{path}: not the params.json of a spectrogram store ({type(e).__name__}: {e})'.replace('\n', ' ')) from e
+    if meta.get('dtype', 'uint8') != 'uint8': raise DataError(f'{path}: dtype {meta["dtype"]!r}, but a spectrogram store holds uint8 images')
+    return p
 
+def _numbers(col):
+    "A column of text as float64, NaN where a field is not a number."
+    try: return np.array(col, dtype=np.float64)
+    except ValueError: return pd.to_numeric(pd.Series(col, dtype=object), errors='coerce').to_numpy(np.float64)
+
+def _read_index(path, # a store's index.csv
+                text=None, # its text, when already read
+               ):
+    "`(index, text, parsed)`: `index.csv` typed (-1/NaN where a number does not parse), its columns as text, which rows parse. A last line cut short by an interruption is dropped; a file that is not an index raises `DataError`."
+    path = Path(path)
+    try:
+        if text is None: text = path.read_text(encoding='utf-8')
+        rows = list(csv.reader(io.StringIO(text[:text.rfind('\n') + 1])))   # the header is written whole, rows are appended
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise DataError(f'{path}: not the index of a spectrogram store ({type(e).__name__}: {e})'.replace('\n', ' ')) from e
+    head = rows[0] if rows else ['(no complete line)']
+    if sorted(head) not in (sorted(_COLS), sorted(_COLS[:-1])):   # a store written before checksums has no crc32
+        raise DataError(f'{path}: not the index of a spectrogram store: its header is {",".join(head)[:100]!r}, not {",".join(_COLS)!r}')
+    fits = np.array([len(r) == len(head) for r in rows[1:]], bool)
+    body = [r if ok else [r[0] if r else ''] + ['']*(len(head) - 1) for r, ok in zip(rows[1:], fits)]
+    cols = dict(zip(head, zip(*body))) if body else dict.fromkeys(head, ())
+    text = {c: cols.get(c, ('',)*len(body)) for c in _COLS}
+    off, w, dur, crc = (_numbers(text[c]) for c in ('offset', 'width', 'duration', 'crc32'))
+    no_crc = np.array([c == '' for c in text['crc32']], bool)   # a clip written before checksums
+    parsed = fits & ~np.isnan(dur) & (off % 1 == 0) & (w % 1 == 0) & (no_crc | (crc % 1 == 0) & (crc >= 0) & (crc < 2**32))  # NaN % 1 is NaN
+    ix = pd.DataFrame({c: list(text[c]) for c in ('fname', 'status', 'message')}, dtype=str)
+    ix['offset'], ix['width'] = (np.where(parsed, v, -1).astype(np.int64) for v in (off, w))
+    ix['duration'], ix['crc32'] = dur, pd.array(np.where(parsed, crc, np.nan), dtype='Int64')
+    return ix[_COLS], text, parsed
+
+# %% ../nbs/02_spectrogram.ipynb #5e1c0a7b
+def _index_problems(ix, parsed, n_mels, size):
+    "`{row: reason}` of the index rows a store cannot serve (numbers that do not parse, widths, clips not back to back, bytes past the end of `spec.u8` of `size` bytes), and a hint when every offset fits another `n_mels`."
+    off, w, st = ix.offset.to_numpy(), ix.width.to_numpy(), ix.status.to_numpy()
+    end, err, bad = off + w*n_mels, st == 'error', {}
+    prev = np.concatenate([[0], end[:-1]])                     # where each clip must start: where the one before it ends
+    def flag(mask, why):
+        for i in np.flatnonzero(mask): bad.setdefault(int(i), why(int(i)))
+    flag(~parsed, lambda i: 'the row does not parse')
+    flag(~np.isin(st, _STATUS), lambda i: f'unknown status {st[i]!r}')
+    flag(err & (w != 0) | ~err & (w <= 0), lambda i: f'width {w[i]} with status {st[i]!r}')
+    flag((end > size) & (w > 0), lambda i: f'its bytes end at {end[i]}, past the end of spec.u8 ({size} bytes)')
+    flag(off != prev, lambda i: f'it starts at byte {off[i]}, but ' + (f'the clip before it ends at {prev[i]}' if i else 'the first clip starts at 0'))
+    flag(np.r_[off[1:] != end[:-1], False], lambda i: f'it ends at byte {end[i]}, but the next clip starts at {off[i + 1]}')
+    flag(ix.fname.duplicated().to_numpy() | (ix.fname == '').to_numpy(), lambda i: 'an empty or repeated name')
+    fit = (np.diff(off)/np.maximum(w[:-1], 1))[w[:-1] > 0] if parsed.all() else []
+    hint = (f'the offsets fit n_mels={int(fit[0])}, but params.json says n_mels={n_mels}'
+            if len(bad) > 1 and len(fit) and (fit == fit[0]).all() and fit[0] % 1 == 0 and fit[0] != n_mels else '')
+    return bad, hint
+
+def _crc_problems(data, ix, n_mels, which, first=False):
+    "`{row: reason}` of the clips among rows `which` whose bytes in `data` do not match their checksum (clips without one are not checked); `first`: stop at the first."
+    off, w, crc, bad = ix.offset.to_numpy(), ix.width.to_numpy(), ix.crc32.to_numpy(np.int64, na_value=-1), {}
+    for i in which:
+        if crc[i] >= 0 and zlib.crc32(data[off[i]:off[i] + w[i]*n_mels]) != crc[i]:
+            bad[int(i)] = 'its bytes do not match their checksum'
+            if first: break
+    return bad
+
+_REBUILD = ('build the store again (build_store or `audiotag2019 specs`, which resume: the damaged clips are computed again from the '
+            'audio) or delete the folder')
+
+def _damage_message(path, fnames, bad, hint='', todo=_REBUILD, n=5):
+    "One line: the store at `path` is damaged, which clips (the first `n` with the reason), what to do."
+    rows = sorted(bad)
+    s = f'{path}: damaged spectrogram store: {len(rows)} of {len(fnames)} clip(s) cannot be read back' + (f' ({hint})' if hint else '') + ': '
+    return s + '; '.join(f'{fnames[i]} ({bad[i]})' for i in rows[:n]) + (f'; and {len(rows) - n} more' if len(rows) > n else '') + f'. {todo}'
+
+# %% ../nbs/02_spectrogram.ipynb #8c2f4d19
 class SpecStore:
-    "The spectrograms of one split: one memory-mapped `uint8` file plus its index."
+    "The spectrograms of one split: one memory-mapped `uint8` file plus its index, checked against each other when opened."
     def __init__(self, path): # a folder written by `build_store`
         self.path = Path(path)
         if not (self.path/'params.json').exists(): raise DataError(f'{self.path}: not a spectrogram store (no params.json)')
-        self.params = SpecParams(**json.loads((self.path/'params.json').read_text())['params'])
-        self.index = _read_index(self.path/'index.csv')
+        self.params = _read_params(self.path/'params.json')
+        self.index, _, parsed = _read_index(self.path/'index.csv')
         size = (self.path/'spec.u8').stat().st_size if (self.path/'spec.u8').exists() else 0
-        need = int((self.index.offset + self.index.width*self.params.n_mels).max()) if len(self.index) else 0
-        if size < need: raise DataError(f'{self.path/"spec.u8"}: {size} bytes, the index needs {need}')
+        bad, hint = _index_problems(self.index, parsed, self.params.n_mels, size)
+        if bad: raise DataError(_damage_message(self.path, self.index.fname, bad, hint))
         self.data = np.memmap(self.path/'spec.u8', np.uint8, 'r', shape=(size,)) if size else np.zeros(0, np.uint8)
         self._off, self._w = self.index.offset.to_numpy(), self.index.width.to_numpy()
+        self._crc = self.index.crc32.to_numpy(np.int64, na_value=-1)
+        self._checked = self._crc < 0                        # a clip's checksum is checked when it is first read
         self._pos = {f: i for i, f in enumerate(self.index.fname)}
 
     def __len__(self): return len(self.index)
     def __getitem__(self, i):
-        "Image `i` as a read-only `uint8` view `(n_mels, W)`."
+        "Image `i` as a read-only `uint8` view `(n_mels, W)`; its bytes are checked against their checksum the first time."
         o, w = int(self._off[i]), int(self._w[i])
-        return self.data[o:o + self.params.n_mels*w].reshape(self.params.n_mels, w)
+        x = self.data[o:o + self.params.n_mels*w]
+        if not self._checked[i]:
+            if zlib.crc32(x) != self._crc[i]:
+                raise DataError(_damage_message(self.path, self.index.fname, {i % len(self): 'its bytes do not match their checksum'}))
+            self._checked[i] = True
+        return x.reshape(self.params.n_mels, w)
+    def verify(self):
+        "Check every clip not read yet against its checksum; raises a `DataError` naming the damaged clips, else returns the store."
+        bad = _crc_problems(self.data, self.index, self.params.n_mels, np.flatnonzero(~self._checked))
+        if bad: raise DataError(_damage_message(self.path, self.index.fname, bad))
+        self._checked[:] = True
+        return self
     def __iter__(self): return (self[i] for i in range(len(self)))
     @property
     def fnames(self): return self.index.fname.tolist()
@@ -352,6 +437,64 @@ class SpecStore:
         c = self.index.status.value_counts().to_dict()
         return f'SpecStore({self.path}: {len(self)} clips, {int(self._w.sum())} frames, {c})'
 
+# %% ../nbs/02_spectrogram.ipynb #3a7e9b52
+class StoreWriteError(DataError, OSError):
+    "A store that could not be written (disk full, I/O error, read-only folder): one line naming the store, and still the `OSError` it was (`errno`, `strerror`)."
+    def __str__(self): return self.args[0]
+
+@contextmanager
+def _writing(out):
+    "Turn an `OSError` while writing the store at `out` into a `StoreWriteError` that says what to do."
+    try: yield
+    except StoreWriteError: raise
+    except OSError as e:
+        why = (e.strerror or type(e).__name__) + (' (the disk is full)' if e.errno == errno.ENOSPC else '')
+        err = StoreWriteError(f'{out}: cannot write the spectrogram store: {why}; make room (or write the stores to another folder) and run the '
+                              f'same command again: the build resumes after the last complete clip')
+        err.errno, err.strerror, err.filename = e.errno, e.strerror, e.filename
+        raise err from e
+
+def _replace(path, write):
+    "Write `path` as `write(file)` into a temporary file, then rename it over `path`: a crash or a full disk leaves the old file or the new one, never half."
+    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    try:
+        with open(tmp, 'w', newline='') as f: write(f); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+
+def _write_index(path, text, n=0):
+    "Write the header and the first `n` rows of an index's text columns `text` (as `_read_index` gives them) to `path`, whole."
+    _replace(path, lambda f: csv.writer(f, lineterminator='\n').writerows([_COLS, *zip(*(text[c][:n] for c in _COLS))]))
+
+def _open_store(out, p, resume):
+    "Create `out`, or reopen it to resume: cut back to its clips before the first damaged one. Returns the fnames kept and the data size they use."
+    out.mkdir(parents=True, exist_ok=True)
+    pj, idx, dat = out/'params.json', out/'index.csv', out/'spec.u8'
+    if resume and pj.exists():
+        old = _read_params(pj)
+        if old != p: raise DataError(f'{out}: built with other parameters {asdict(old)}; pass resume=False to rebuild it')
+        try: ix, text, parsed = _read_index(idx)
+        except DataError as e:
+            warnings.warn(f'{e}; the store is built again from its first clip'); ix, text, parsed = _read_index(idx, text=','.join(_COLS) + '\n')
+        size = dat.stat().st_size if dat.exists() else 0
+        bad, _ = _index_problems(ix, parsed, p.n_mels, size)
+        keep = min(bad, default=len(ix))
+        if keep and size: bad.update(_crc_problems(np.memmap(dat, np.uint8, 'r', shape=(size,)), ix, p.n_mels, range(keep), first=True))
+        keep = min(bad, default=len(ix))
+        if keep < len(ix):
+            warnings.warn(_damage_message(out, ix.fname, bad, todo=f'The {len(ix) - keep} clip(s) from {ix.fname[keep]} on are cut from '
+                                          'the store and computed again'))
+        end = int(ix.offset[keep - 1] + ix.width[keep - 1]*p.n_mels) if keep else 0
+        _write_index(idx, text, keep)                                  # drops a cut-short last line, and the damaged rows
+        with open(dat, 'ab') as f: f.truncate(end)                     # only ever cuts: bytes past the last kept clip
+        return set(ix.fname[:keep]), end
+    for f in (pj, idx, dat): f.unlink(missing_ok=True)
+    _write_index(idx, dict.fromkeys(_COLS, ()))
+    with open(dat, 'wb'): pass
+    meta = {'params': asdict(p), 'dtype': 'uint8', 'format': 'uint8 (n_mels, width) row-major images back to back; see index.csv'}
+    _replace(pj, lambda f: f.write(json.dumps(meta, indent=1)))     # last: the folder is a store once params.json is there
+    return set(), 0
+
 # %% ../nbs/02_spectrogram.ipynb #d6e2396b
 def _prepare_file(path, p):
     "Decode and prepare one file: `(wave, duration, notes)`, or the exception it raised."
@@ -359,25 +502,6 @@ def _prepare_file(path, p):
         y, notes = _read(path, p.sr)
         return prepare_wave(y, p), len(y)/p.sr, notes
     except Exception as e: return e
-
-def _open_store(out, p, resume):
-    "Create `out` or reopen it for resuming: the fnames already done and the data size they use."
-    out.mkdir(parents=True, exist_ok=True)
-    meta = {'params': asdict(p), 'format': 'uint8 (n_mels, width) row-major images back to back; see index.csv'}
-    pj, idx, dat = out/'params.json', out/'index.csv', out/'spec.u8'
-    if resume and pj.exists():
-        old = json.loads(pj.read_text())['params']
-        if old != asdict(p): raise DataError(f'{out}: built with other parameters {old}; pass resume=False to rebuild it')
-        df = _read_index(idx)
-        end = int((df.offset + df.width*p.n_mels).max()) if len(df) else 0
-        with open(idx, 'w', newline='') as f: df.to_csv(f, index=False, lineterminator='\n')  # drops a cut-short last line
-        with open(dat, 'ab') as f: f.truncate(end)                                  # drops bytes past the last indexed clip
-        return set(df.fname), end
-    for f in (pj, idx, dat): f.unlink(missing_ok=True)
-    pj.write_text(json.dumps(meta, indent=1))
-    with open(idx, 'w', newline='') as f: csv.writer(f, lineterminator='\n').writerow(_COLS)
-    dat.touch()
-    return set(), 0
 
 def build_store(files, # audio paths; their file names key the store and must be unique
                 out, # folder to write: `spec.u8`, `index.csv`, `params.json`
@@ -398,12 +522,12 @@ def build_store(files, # audio paths; their file names key the store and must be
     dup = sorted({n for n in names if names.count(n) > 1}) if len(set(names)) < len(names) else []
     if dup: raise DataError(f'{len(dup)} file name(s) appear more than once, e.g. {dup[:3]}: a store is keyed by file name')
     with lock_for(out):  # another process building `out` finishes first; this one then resumes
-        done, end = _open_store(out, p, resume)
+        with _writing(out): done, end = _open_store(out, p, resume)
         todo = [(f, n) for f, n in zip(files, names) if n not in done]
         mel = _melspec(p, str(torch.device(device) if device is not None else default_device()))
         batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
         failed, damaged = [], []
-        with ThreadPoolExecutor(max(1, n_workers)) as pool, open(out/'spec.u8', 'ab') as fd, open(out/'index.csv', 'a', newline='') as fi:
+        with _writing(out), ThreadPoolExecutor(max(1, n_workers)) as pool, open(out/'spec.u8', 'ab') as fd, open(out/'index.csv', 'a', newline='') as fi:
             wr = csv.writer(fi, lineterminator='\n')
             submit = lambda b: [pool.submit(_prepare_file, f, p) for f, _ in b]
             nxt = submit(batches[0]) if batches else []
@@ -425,11 +549,11 @@ def build_store(files, # audio paths; their file names key the store and must be
                         msg = str(r).replace('\n', ' ')
                         if str(f) not in msg: msg = f'{f}: {msg}'
                         if on_error == 'raise': raise AudioError(msg) from r
-                        failed.append(msg); rows.append([name, end, 0, 'error', 0., msg]); continue
+                        failed.append(msg); rows.append([name, end, 0, 'error', 0., msg, 0]); continue
                     fd.write(imgs[i].data)
                     status = _damage(r[2]) or ('silent' if const[i] else 'ok')
                     if status in ('truncated', 'repaired'): damaged.append(f'{f} ({"; ".join(r[2])})')
-                    rows.append([name, end, imgs[i].shape[1], status, round(r[1], 4), '; '.join(r[2])])
+                    rows.append([name, end, imgs[i].shape[1], status, round(r[1], 4), '; '.join(r[2]), zlib.crc32(imgs[i])])
                     end += imgs[i].size
                 fd.flush()                        # the images first, then the index rows that point at them
                 wr.writerows(rows); fi.flush()
@@ -453,14 +577,15 @@ def write_store(specs, # uint8 images `(n_mels, W)`, any widths
         if s.dtype != np.uint8 or s.ndim != 2 or s.shape[0] != p.n_mels:
             raise ValueError(f'{f}: expected a uint8 image ({p.n_mels}, W), got {s.dtype} {s.shape}')
     out = Path(out)
-    with lock_for(out):
+    with lock_for(out), _writing(out):
         _open_store(out, p, resume=False)
         durs = [s.shape[1]*p.hop/p.sr for s in specs] if durations is None else list(durations)
         with open(out/'spec.u8', 'ab') as fd, open(out/'index.csv', 'a', newline='') as fi:
             w, off = csv.writer(fi, lineterminator='\n'), 0
             for f, s, d in zip(fnames, specs, durs):
-                fd.write(np.ascontiguousarray(s).tobytes())
-                w.writerow([f, off, s.shape[1], 'ok' if s.max() > 0 else 'silent', d, ''])
+                b = np.ascontiguousarray(s).tobytes()
+                fd.write(b)
+                w.writerow([f, off, s.shape[1], 'ok' if s.max() > 0 else 'silent', d, '', zlib.crc32(b)])
                 off += s.size
     return SpecStore(out)
 
