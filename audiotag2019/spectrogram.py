@@ -333,7 +333,7 @@ def _index_problems(ix, parsed, n_mels, size):
     flag(~parsed, lambda i: 'the row does not parse')
     flag(~np.isin(st, _STATUS), lambda i: f'unknown status {st[i]!r}')
     flag(err & (w != 0) | ~err & (w <= 0), lambda i: f'width {w[i]} with status {st[i]!r}')
-    flag((end > size) & (w > 0), lambda i: f'its bytes end at {end[i]}, past the end of spec.u8 ({size} bytes)')
+    flag((end > size) & (w > 0), lambda i: f'past the end of spec.u8, {size} bytes')
     flag(off != prev, lambda i: f'it starts at byte {off[i]}, but ' + (f'the clip before it ends at {prev[i]}' if i else 'the first clip starts at 0'))
     flag(np.r_[off[1:] != end[:-1], False], lambda i: f'it ends at byte {end[i]}, but the next clip starts at {off[i + 1]}')
     flag(ix.fname.duplicated().to_numpy() | (ix.fname == '').to_numpy(), lambda i: 'an empty or repeated name')
@@ -351,14 +351,18 @@ def _crc_problems(data, ix, n_mels, which, first=False):
             if first: break
     return bad
 
-_REBUILD = ('build the store again (build_store or `audiotag2019 specs`, which resume: the damaged clips are computed again from the '
+_REBUILD = ('Build the store again (build_store or `audiotag2019 specs`, which resume: the damaged clips are computed again from the '
             'audio) or delete the folder')
 
 def _damage_message(path, fnames, bad, hint='', todo=_REBUILD, n=5):
-    "One line: the store at `path` is damaged, which clips (the first `n` with the reason), what to do."
-    rows = sorted(bad)
-    s = f'{path}: damaged spectrogram store: {len(rows)} of {len(fnames)} clip(s) cannot be read back' + (f' ({hint})' if hint else '') + ': '
-    return s + '; '.join(f'{fnames[i]} ({bad[i]})' for i in rows[:n]) + (f'; and {len(rows) - n} more' if len(rows) > n else '') + f'. {todo}'
+    "One line: the store at `path` is damaged, which clips (the first `n`, grouped by reason), what to do."
+    groups, shown = {}, 0
+    for i in sorted(bad): groups.setdefault(bad[i], []).append(fnames[i])
+    s = f'{path}: damaged spectrogram store: {len(bad)} of {len(fnames)} clip(s) cannot be read back' + (f' ({hint})' if hint else '') + ': '
+    for why, names in groups.items():
+        if shown == n: break
+        s += ('; ' if shown else '') + ', '.join(names[:n - shown]) + f' ({why})'; shown += len(names[:n - shown])
+    return s + (f'; and {len(bad) - shown} more' if len(bad) > shown else '') + f'. {todo}'
 
 # %% ../nbs/02_spectrogram.ipynb #8c2f4d19
 class SpecStore:
@@ -370,7 +374,8 @@ class SpecStore:
         self.index, _, parsed = _read_index(self.path/'index.csv')
         size = (self.path/'spec.u8').stat().st_size if (self.path/'spec.u8').exists() else 0
         bad, hint = _index_problems(self.index, parsed, self.params.n_mels, size)
-        if bad: raise DataError(_damage_message(self.path, self.index.fname, bad, hint))
+        if bad: raise DataError(_damage_message(self.path, self.index.fname, bad, hint,
+                                                todo='Delete the folder and build it again' if hint else _REBUILD))  # a resume would refuse other params
         self.data = np.memmap(self.path/'spec.u8', np.uint8, 'r', shape=(size,)) if size else np.zeros(0, np.uint8)
         self._off, self._w = self.index.offset.to_numpy(), self.index.width.to_numpy()
         self._crc = self.index.crc32.to_numpy(np.int64, na_value=-1)
