@@ -12,8 +12,8 @@ from scipy.signal import butter, sosfilt, resample_poly
 
 # %% auto #0
 __all__ = ['FAT2019_CLASSES', 'SR', 'SOUNDFONT', 'PITCH_CLASSES', 'SHIFTS', 'TRAIN_VOICES', 'TEST_VOICES', 'TRAIN_WORDS',
-           'TEST_WORDS', 'DETS', 'PREPS', 'DEMO_GENERATORS', 'DEMO_CLASSES', 'sf_note', 'speak', 'scale_notes',
-           'sentence', 'active_rms', 'colored_noise', 'degrade', 'render_clip']
+           'TEST_WORDS', 'DETS', 'PREPS', 'MELODIES', 'DRUMS', 'DEMO_GENERATORS', 'DEMO_CLASSES', 'sf_note', 'speak',
+           'scale_notes', 'sentence', 'active_rms', 'colored_noise', 'degrade', 'render_clip']
 
 # %% ../nbs/01_sounds.ipynb #3bf12806
 FAT2019_CLASSES = (
@@ -161,13 +161,13 @@ def sentence(rng, n_words, split) -> str:
 # %% ../nbs/01_sounds.ipynb #7171f0b6
 _KITS = (0, 8, 16, 24, 25, 32, 40)  # Standard, Room, Power, Electronic, TR-808, Jazz, Brush
 
-def _render(events, n) -> np.ndarray:
-    "Mix soundfont events `(t, bank, program, key, dur, vel, shift)` into `n` samples (tails cut, 20 ms fade-out)."
+def _render(events, n, note=sf_note) -> np.ndarray:
+    "Mix soundfont events `(t, bank, program, key, dur, vel, shift)` into `n` samples (tails cut, 20 ms fade-out), each played by `note` (signature of `sf_note`)."
     out = np.zeros(n, np.float32)
     for t, b, p, k, d, v, s in events:
         i = int(t*SR)
         if i >= n: continue
-        y = sf_note(b, p, k, d, 1.0, s)
+        y = note(b, p, k, d, 1.0, s)
         m = min(len(y), n-i)
         out[i:i+m] += v*y[:m]
     f = min(n, int(0.02*SR))
@@ -203,9 +203,9 @@ def _melody(rng, dur, split, programs, lo, hi, step=(0.15, 0.5), hold=1.0, chord
     return events, {'program': prog, 'pitches': pitches}
 
 # %% ../nbs/01_sounds.ipynb #5be2e573
-def _strum(rng, dur, split):
-    "Chords strummed on a guitar: strings a few ms apart, down and up strokes."
-    prog = int(rng.choice([24, 25, 27]))
+def _strum(rng, dur, split, programs=(24, 25, 27)):
+    "Chords strummed on a guitar (one of `programs`): strings a few ms apart, down and up strokes."
+    prog = int(rng.choice(programs))
     notes = scale_notes(40, 76, split)
     events, t, pitches, period = [], float(rng.uniform(0, 0.1)), [], float(rng.uniform(0.25, 0.7))
     while t < dur:
@@ -354,11 +354,11 @@ def _speech(rng, dur, split, kind, pitch=(35, 65), rate=(140, 195)):
     return y[:int(20*SR)], {'voice': voice, 'words': text}
 
 # %% ../nbs/01_sounds.ipynb #db7bbc41
-def _sf(fn):
-    "Wrap an event generator into a wave generator."
+def _sf(fn, note=sf_note):
+    "Wrap an event generator into a wave generator (its events played by `note`, the soundfont by default)."
     def gen(rng, dur, split):
         events, meta = fn(rng, dur, split)
-        return _render(events, int(dur*SR)), meta
+        return _render(events, int(dur*SR), note), meta
     gen.__doc__ = fn.__doc__
     return gen
 
@@ -366,28 +366,33 @@ def _m(**kw): return _sf(lambda rng, dur, split: _melody(rng, dur, split, **kw))
 def _d(**kw): return _sf(lambda rng, dur, split: _drum_pattern(rng, dur, split, **kw))
 def _s(kind, **kw): return lambda rng, dur, split: _speech(rng, dur, split, kind, **kw)
 
+MELODIES = {  # pitched classes: their settings of `_melody`
+    'Accordion': dict(programs=[21, 23], lo=53, hi=81, step=(0.2, 0.6), hold=1.05, chord_p=0.35),
+    'Acoustic_guitar': dict(programs=[24, 25], lo=40, hi=76, step=(0.12, 0.45), hold=(0.4, 1.2), chord_p=0.1),
+    'Bass_guitar': dict(programs=[32, 33, 34, 35], lo=28, hi=55, step=(0.18, 0.5), hold=0.9),
+    'Electric_guitar': dict(programs=[26, 27, 29, 30], lo=40, hi=74, step=(0.1, 0.4), hold=0.95, chord_p=0.25),
+    'Female_singing': dict(programs=[52, 53, 85], lo=62, hi=81, step=(0.35, 1.0), hold=1.05, rest_p=0.05),
+    'Glockenspiel': dict(programs=[9], lo=72, hi=100, step=(0.12, 0.4), hold=(0.5, 1.5), chord_p=0.1),
+    'Harmonica': dict(programs=[22], lo=60, hi=84, step=(0.2, 0.6), hold=1.0, chord_p=0.4),
+    'Male_singing': dict(programs=[52, 53, 85], lo=43, hi=62, step=(0.35, 1.0), hold=1.05, rest_p=0.05),
+    'Marimba_and_xylophone': dict(programs=[12, 13], lo=48, hi=96, step=(0.1, 0.35), hold=(0.3, 0.8), chord_p=0.1),
+}
+DRUMS = {  # drum-kit pieces: their settings of `_drum_pattern`
+    'Bass_drum': dict(keys=[35, 36], p_key=[0.4, 0.6], grid=(1, 2), hold=0.8, density=0.75),
+    'Hi-hat': dict(keys=[42, 44, 46], p_key=[0.75, 0.15, 0.1], grid=(2, 4), hold=0.3, density=0.85),
+}
 DEMO_GENERATORS = {  # class name -> generator(rng, dur, split) -> (float32 wave at 44.1 kHz, what was played)
-    'Accordion': _m(programs=[21, 23], lo=53, hi=81, step=(0.2, 0.6), hold=1.05, chord_p=0.35),
-    'Acoustic_guitar': _m(programs=[24, 25], lo=40, hi=76, step=(0.12, 0.45), hold=(0.4, 1.2), chord_p=0.1),
+    **{c: _m(**kw) for c, kw in MELODIES.items()}, **{c: _d(**kw) for c, kw in DRUMS.items()},
     'Applause': _sf(_applause),
-    'Bass_drum': _d(keys=[35, 36], p_key=[0.4, 0.6], grid=(1, 2), hold=0.8, density=0.75),
-    'Bass_guitar': _m(programs=[32, 33, 34, 35], lo=28, hi=55, step=(0.18, 0.5), hold=0.9),
     'Bicycle_bell': _sf(_bicycle_bell),
     'Child_speech_and_kid_speaking': _s('child', pitch=(75, 99), rate=(150, 210)),
     'Chirp_and_tweet': _sf(_birds),
     'Church_bell': _sf(_bells),
     'Clapping': _sf(_clapping),
-    'Electric_guitar': _m(programs=[26, 27, 29, 30], lo=40, hi=74, step=(0.1, 0.4), hold=0.95, chord_p=0.25),
-    'Female_singing': _m(programs=[52, 53, 85], lo=62, hi=81, step=(0.35, 1.0), hold=1.05, rest_p=0.05),
     'Female_speech_and_woman_speaking': _s('female'),
-    'Glockenspiel': _m(programs=[9], lo=72, hi=100, step=(0.12, 0.4), hold=(0.5, 1.5), chord_p=0.1),
-    'Harmonica': _m(programs=[22], lo=60, hi=84, step=(0.2, 0.6), hold=1.0, chord_p=0.4),
-    'Hi-hat': _d(keys=[42, 44, 46], p_key=[0.75, 0.15, 0.1], grid=(2, 4), hold=0.3, density=0.85),
     'Keys_jangling': _sf(_jangle),
     'Knock': _sf(_knock),
-    'Male_singing': _m(programs=[52, 53, 85], lo=43, hi=62, step=(0.35, 1.0), hold=1.05, rest_p=0.05),
     'Male_speech_and_man_speaking': _s('male'),
-    'Marimba_and_xylophone': _m(programs=[12, 13], lo=48, hi=96, step=(0.1, 0.35), hold=(0.3, 0.8), chord_p=0.1),
     'Strum': _sf(_strum),
     'Tick-tock': _sf(_ticktock),
     'Waves_and_surf': _sf(_waves),
@@ -441,18 +446,24 @@ def render_clip(labels, # class names; the first one sets the length
                 rng, # numpy Generator
                 side='train', # 'train' or 'test': which notes, voices and words
                 noisy=False, # use the rougher recording chain of the noisy split
+                generators=None, # class name -> generator (default `DEMO_GENERATORS`)
+                record=None, # a recording chain `(wave, rng) -> (wave, description)` instead of `degrade`
                ):
     "One clip: a float32 wave at 44.1 kHz and, per source, what was played."
-    y, meta = DEMO_GENERATORS[labels[0]](rng, dur, side)
+    gens = generators or DEMO_GENERATORS
+    y, meta = gens[labels[0]](rng, dur, side)
     if 'voice' in meta:
         y = np.r_[np.zeros(int(rng.uniform(0.02, 0.25)*SR), np.float32), y, np.zeros(int(rng.uniform(0.02, 0.25)*SR), np.float32)]
     if len(y) < int(0.3*SR): y = np.r_[y, np.zeros(int(0.3*SR) - len(y), np.float32)]
     metas, ref, L = [dict(label=labels[0], **meta)], active_rms(y), len(y)
     for c in labels[1:]:
-        z, m = DEMO_GENERATORS[c](rng, max(0.3, rng.uniform(0.3, 1.0)*L/SR), side)
+        z, m = gens[c](rng, max(0.3, rng.uniform(0.3, 1.0)*L/SR), side)
         z = z[:L]
         off = int(rng.integers(0, L - len(z) + 1))
         y[off:off+len(z)] += z * np.float32(ref / active_rms(z) * 10**(-rng.uniform(0, 6)/20))
         metas.append(dict(label=c, **m))
+    if record is not None:
+        y, how = record(y, rng)
+        return y, [dict(m, room=how) for m in metas]
     chain = dict(snr=(3, 25), lowpass_p=0.9, lowpass=(2000, 12000)) if noisy else {}
     return degrade(y, rng, **chain), metas
