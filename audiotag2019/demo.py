@@ -13,11 +13,12 @@ from fastcore.script import call_parse
 from fastprogress.fastprogress import progress_bar
 from . import __version__
 from .core import join_labels, split_labels, load_dataset, SPLITS, FileLock
+from .unseen import UNSEEN_GENERATORS, UNSEEN_FORMAT, record_in_room
 
 # %% auto #0
-__all__ = ['MIX_P', 'NOISY_CORRUPT_P', 'PER_CLASS', 'DEMO_SIZES', 'DEMO_FORMAT', 'demo_plan', 'make_demo_dataset',
-           'dataset_digest', 'demo_summary', 'format_summary', 'demo_cache_dir', 'demo_dataset', 'demo_data',
-           'FAT2019_CLASSES', 'SR', 'SOUNDFONT', 'PITCH_CLASSES', 'SHIFTS', 'TRAIN_VOICES', 'TEST_VOICES',
+__all__ = ['MIX_P', 'NOISY_CORRUPT_P', 'PER_CLASS', 'DEMO_SIZES', 'DEMO_NOISY', 'DEMO_VARIANTS', 'DEMO_FORMAT', 'demo_plan',
+           'make_demo_dataset', 'dataset_digest', 'demo_summary', 'format_summary', 'demo_cache_dir', 'demo_dataset',
+           'demo_data', 'FAT2019_CLASSES', 'SR', 'SOUNDFONT', 'PITCH_CLASSES', 'SHIFTS', 'TRAIN_VOICES', 'TEST_VOICES',
            'TRAIN_WORDS', 'TEST_WORDS', 'DETS', 'PREPS', 'DEMO_GENERATORS', 'DEMO_CLASSES', 'sf_note', 'speak',
            'scale_notes', 'sentence', 'active_rms', 'colored_noise', 'degrade', 'render_clip']
 
@@ -32,7 +33,8 @@ _all_ = ['FAT2019_CLASSES', 'SR', 'SOUNDFONT', 'PITCH_CLASSES', 'SHIFTS', 'TRAIN
 MIX_P = 0.3  # share of clips that are mixtures of 2-3 sources
 NOISY_CORRUPT_P = 0.5  # share of noisy clips whose labels are corrupted
 PER_CLASS = {'train_curated': 6, 'train_noisy': 1.5, 'test': 3}  # clips per class at size 1
-DEMO_SIZES = {'tiny': 0.15, 'small': 0.5, 'default': 1.0}  # named sizes (tiny: seconds to build, for tests)
+DEMO_SIZES = {'tiny': 0.15, 'small': 0.5, 'default': 1.0, 'big': 4.0}  # named sizes (tiny: seconds to build, for tests; big: for tuning)
+DEMO_NOISY = {'big': 4.0}  # the noisy scale of a named size (default 1): big has as many noisy clips as curated ones
 
 def _durations(rng, n, split):
     if split == 'train_noisy': return np.clip(np.exp(rng.normal(np.log(5), 0.45, n)), 2, 15)
@@ -83,13 +85,18 @@ def _to_pcm16(y): return np.clip(np.round(y*32767), -32768, 32767).astype(np.int
 
 def _write_csv(df, p): df.to_csv(p, index=False, lineterminator='\n')
 
+DEMO_VARIANTS = ('default', 'unseen')  # unseen: the test clips' sources and rooms are held out from training
+
 def make_demo_dataset(path, # folder to create (must be absent or empty)
                       seed=0, # random seed: the same seed gives byte-identical files
                       size=1.0, # scales the number of clips: 0.1 for tests, 1 default, 5 for benchmarks
                       progress=True, # show a progress bar
                       noisy=1.0, # scales the noisy clips further (see `demo_plan`)
+                      variant='default', # 'unseen': test clips from held-out sources, recorded in rooms (`audiotag2019.unseen`)
                      ) -> Path:
     "Render the demo dataset into `path` in the FSDKaggle2019 layout (plus test and noisy truth); returns `path`."
+    if variant not in DEMO_VARIANTS: raise ValueError(f'variant must be one of {list(DEMO_VARIANTS)}, not {variant!r}')
+    unseen = variant == 'unseen'
     path = Path(path)
     if path.exists() and any(path.iterdir()): raise FileExistsError(f'{path} is not empty; the demo dataset needs a new or empty folder')
     plan = demo_plan(seed, size, noisy=noisy)
@@ -97,12 +104,13 @@ def make_demo_dataset(path, # folder to create (must be absent or empty)
     sources = []
     for r in (progress_bar(list(plan.itertuples()), leave=False) if progress else plan.itertuples()):
         rng = np.random.default_rng([seed, SPLITS.index(r.split), r.idx, 1])
-        y, metas = render_clip([r.main] + [l for l in r.labels if l != r.main], r.dur, rng, 'test' if r.split == 'test' else 'train', r.split == 'train_noisy')
+        y, metas = render_clip([r.main] + [l for l in r.labels if l != r.main], r.dur, rng, 'test' if r.split == 'test' else 'train', r.split == 'train_noisy',
+                               generators=UNSEEN_GENERATORS if unseen else None, record=record_in_room if unseen and r.split == 'test' else None)
         sf.write(path/r.split/r.fname, _to_pcm16(y), SR, subtype='PCM_16')
         for m in metas:
             sources.append(dict(fname=r.fname, split=r.split, label=m['label'], source=m.get('voice', m.get('program')),
                                 pitches=' '.join(map(str, m.get('pitches', []))), shifts=' '.join(map(str, sorted(set(m.get('shifts', []))))),
-                                words=m.get('words', '')))
+                                words=m.get('words', ''), **({'room': m.get('room', '')} if unseen else {})))
     order = {c: i for i, c in enumerate(FAT2019_CLASSES)}
     vocab = sorted({l for ls in plan.labels for l in ls} | {l for ls in plan.written for l in ls}, key=order.get)
     def table(split, col):
@@ -158,15 +166,20 @@ def demo_cache_dir() -> Path:
     "Where cached demo datasets live: `$AUDIOTAG2019_CACHE/demo` (default `~/.cache/audiotag2019/demo`)."
     return Path(os.environ.get('AUDIOTAG2019_CACHE') or '~/.cache/audiotag2019').expanduser()/'demo'
 
-def demo_dataset(size='tiny', # 'tiny' (seconds, for tests), 'small', 'default', or a float (see `make_demo_dataset`)
+def demo_dataset(size='tiny', # 'tiny' (seconds, for tests), 'small', 'default', 'big' (for tuning), or a float (see `make_demo_dataset`)
                  seed=0, # random seed
                  progress=False, # show a progress bar while building
+                 noisy=None, # scales the noisy clips further (default: `DEMO_NOISY` of a named size, else 1)
+                 variant='default', # or 'unseen' (see `make_demo_dataset`)
                 ) -> Path:
     "The demo dataset's folder, built on first use and cached."
     if isinstance(size, str) and size not in DEMO_SIZES: raise ValueError(f'size must be one of {list(DEMO_SIZES)} or a number, not {size!r}')
+    if variant not in DEMO_VARIANTS: raise ValueError(f'variant must be one of {list(DEMO_VARIANTS)}, not {variant!r}')
     s = DEMO_SIZES[size] if isinstance(size, str) else float(size)
+    n = float(noisy) if noisy is not None else DEMO_NOISY.get(size, 1.0) if isinstance(size, str) else 1.0
     if s <= 0: raise ValueError(f'size must be positive, got {size!r}')
-    key = f'v{__version__}-f{DEMO_FORMAT}-seed{seed}-size{s:g}'
+    if n <= 0: raise ValueError(f'noisy must be positive, got {noisy!r}')
+    key = f'v{__version__}-f{DEMO_FORMAT}-seed{seed}-size{s:g}' + (f'-noisy{n:g}' if n != 1 else '') + (f'-unseen{UNSEEN_FORMAT}' if variant == 'unseen' else '')
     root = demo_cache_dir(); dest = root/key
     if (dest/_DONE).exists(): return dest
     root.mkdir(parents=True, exist_ok=True)
@@ -176,7 +189,7 @@ def demo_dataset(size='tiny', # 'tiny' (seconds, for tests), 'small', 'default',
         if dest.exists(): shutil.rmtree(dest)  # a folder without the completion mark is not a build
         tmp = root/f'.{key}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
         try:
-            make_demo_dataset(tmp, seed, s, progress=progress)
+            make_demo_dataset(tmp, seed, s, progress=progress, noisy=n, variant=variant)
             (tmp/_DONE).write_text(f'{key}\n')
             try: os.rename(tmp, dest)
             except OSError:
@@ -190,9 +203,10 @@ def demo_data(path:str, # folder to write the dataset into (absent or empty)
               seed:int=0, # random seed: the same seed gives byte-identical files
               size:float=1.0, # scales the number of clips (0.15 tiny, 1 default, 5 for benchmarks)
               noisy:float=1.0, # scales the noisy clips further (size 4 --noisy 4: 600 curated and 600 noisy clips)
+              variant:str='default', # 'unseen': test clips from held-out sources, recorded in rooms (see `audiotag2019.unseen`)
              ):
     "Build the demo dataset (FSDKaggle2019 layout) in `path` and print a summary."
     t0 = time.time()
-    make_demo_dataset(path, seed=seed, size=size, noisy=noisy)
+    make_demo_dataset(path, seed=seed, size=size, noisy=noisy, variant=variant)
     s = demo_summary(path)
     print(format_summary(s, load_dataset(path).vocab) + f'\nbuilt in {time.time()-t0:.1f} s: {Path(path).resolve()}')

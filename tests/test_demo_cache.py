@@ -52,3 +52,14 @@ def test_make_demo_dataset_refuses_a_used_folder(tmp_path):
     (tmp_path/'mine.txt').write_text('keep me')
     with pytest.raises(FileExistsError, match='not empty'): demo.make_demo_dataset(tmp_path, size=SIZE, progress=False)
     assert (tmp_path/'mine.txt').read_text() == 'keep me'
+
+def test_cache_keys_of_the_variants(cache):
+    "The default build keeps the key it always had; the unseen variant and other noisy scales have their own."
+    from audiotag2019 import __version__
+    from audiotag2019.unseen import UNSEEN_FORMAT
+    base = f'v{__version__}-f{demo.DEMO_FORMAT}-seed0-size{SIZE:g}'
+    assert demo.demo_dataset(SIZE).name == base
+    unseen = demo.demo_dataset(SIZE, variant='unseen')
+    assert unseen.name == f'{base}-unseen{UNSEEN_FORMAT}' and (unseen/'.complete').exists()
+    assert demo.dataset_digest(unseen) != demo.dataset_digest(cache/base)
+    with pytest.raises(ValueError, match='noisy must be positive'): demo.demo_dataset(SIZE, noisy=0)
