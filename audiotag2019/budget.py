@@ -15,7 +15,7 @@ from .augment import N_FLIPS
 from .model import get_model
 from .loss import get_loss
 from .config import TrainConfig
-from .distributed import broadcast
+from .distributed import broadcast, pick_device, device_name
 from .learner import open_data, make_dls, run_callbacks, StepTimer, _inner
 
 # %% auto #0
@@ -138,10 +138,11 @@ class Budget:
                  start=None, # when the job started (default: now)
                  device=None, say=print):
         self.cfg, self.start, self.seconds, self.say = cfg, time.time() if start is None else start, 60. * cfg.budget, say
+        self.device = pick_device(device)
         plan = None
         if not rank_distrib():  # rank 0 times and plans; every process gets its plan
             for attempt in (0, 1):  # a second measurement when the first says nothing fits (a burst of load from elsewhere)
-                speed = measure_speed(cfg, data, device=device)
+                speed = measure_speed(cfg, data, device=self.device)
                 per = (SAFETY * self.left() - extra_images / speed.infer_img_s) / stages
                 try: plan = (speed, *plan_stage(cfg, speed, per)); break
                 except ValueError as e:
@@ -152,7 +153,7 @@ class Budget:
         self.stages, self.done, self.extra_s = stages, 0, extra_images / self.speed.infer_img_s
         self.plan = cfg.replace(epochs=self.epochs, n_batches=nb)
         c = self.plan
-        say(f'plan: {c.arch} width {c.width:g}{" + SSA" if c.sa else ""}, {c.size} px, batch {c.bs}, {c.precision}; {stages} stage(s) × '
+        say(f'plan: {c.arch} width {c.width:g}{" + SSA" if c.sa else ""}, {c.size} px, batch {c.bs}, {c.precision} on {device_name(self.device)}; {stages} stage(s) × '
             f'{c.epochs} epochs × {nb} batches ({c.epochs * nb * c.bs:,} images per stage, {c.epochs * nb * c.bs / max(self.speed.train_items, 1):.1f} '
             f'passes); expected {(time.time() - self.start + stages * self.stage_s + self.extra_s) / 60:.1f} of {cfg.budget:g} min ({self.speed})')
 

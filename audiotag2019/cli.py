@@ -19,6 +19,7 @@ from fastcore.basics import str2bool
 from fastai.torch_core import rank_distrib
 from .config import TrainConfig, cpu_recipe
 from .learner import say
+from .distributed import pick_device, device_name
 from .train import train, train_folds
 from .baseline import baseline_test
 from .inference import load_model, load_models, run_dirs, load_run, predict_folder, warnings_to_stderr as _warnings_to_stderr
@@ -107,6 +108,7 @@ def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
               channels_last:str=None, # NHWC memory format: true or false
               skip_bad:store_true=False, # train without the clips that failed to decode (each named) instead of stopping
               quiet:store_true=False, # no progress bars: one line per epoch
+              device:str=None, # cpu, cuda or cuda:N (default: the best device present)
              ):
     "Train a model (or every fold, or the noisy-selection stage) on a dataset."
     presets = {'paper': TrainConfig.paper, 'cpu_demo': TrainConfig.cpu_demo, 'cpu': None, 'auto': None}
@@ -132,7 +134,7 @@ def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
         except ValueError: raise ValueError(f"fold must be an int, 'all' or 'cv', not {fold!r}") from None
     elif fold == 'all': kw['fold'] = None
     cfg = presets[preset](**kw).check()
-    run = dict(resume=resume, overwrite=overwrite, progress='lines' if quiet else True, specs=specs)
+    run = dict(resume=resume, overwrite=overwrite, progress='lines' if quiet else True, specs=specs, device=pick_device(device))
     talk = say if not rank_distrib() else (lambda m: None)  # one report, from rank 0
     if select_noisy:
         r = noisy_selection(cfg, root, out, **run)
@@ -162,15 +164,17 @@ def specs(root:str, # dataset root in the FSDKaggle2019 layout
           workers:int=None, # decoding threads (default: the store's own choice)
           quiet:store_true=False, # no progress bars
           allow_failed:store_true=False, # exit 0 even when clips could not be decoded (they are recorded in the stores)
+          device:str=None, # where the mel stage runs: cpu, cuda or cuda:N (default: the best device present)
          ):
     "Build the spectrogram stores of a dataset root (resumes an interrupted run)."
     t0 = time.time()
     kw = {} if workers is None else {'n_workers': workers}
+    kw['device'] = dev = pick_device(device)
     with _warnings_to_stderr():
         stores = build_dataset_stores(root, out, splits=tuple(s for s in splits.split(',') if s), progress=not quiet, **kw)
     for s, st in stores.items(): print(f'{s:<14} {len(st):>6} clips  {int(st.widths.sum()):>9} frames  -> {st.path}')
     for st in stores.values(): print(st.summary())
-    print(f'spectrograms done in {time.time()-t0:.1f} s')
+    print(f'spectrograms done in {time.time()-t0:.1f} s on {device_name(dev)}')
     _fail_if(sum(st.counts()['failed'] for st in stores.values()), allow_failed, f'audiotag2019 errors {out}')
     return stores
 
@@ -231,9 +235,11 @@ def predict(run:str, # a training run folder (from `audiotag2019 train`; a `--fo
             specs:str=None, # keep the spectrogram store in this folder (default: temporary)
             quiet:store_true=False, # no progress bars
             allow_failed:store_true=False, # exit 0 even when clips could not be decoded (they are left out of OUT)
+            device:str=None, # cpu, cuda or cuda:N (default: the best device present)
            ):
     "Tag audio with a trained model: per-clip probabilities (TTA) to a csv, and the top tags of each file."
-    tab, problems = predict_folder(run, src, specs, which, reduce, not no_flips, progress=not quiet)
+    dev = pick_device(device)
+    tab, problems = predict_folder(run, src, specs, which, reduce, not no_flips, progress=not quiet, device=dev)
     print(_found_line(src, tab.attrs))
     save_preds(tab, out)
     tt = top_tags(tab, top)
@@ -241,7 +247,7 @@ def predict(run:str, # a training run folder (from `audiotag2019 train`; a `--fo
         print(tt.head(50).to_string(index=False))
     if len(tt) > 50: print(f'... ({len(tt)} clips)')
     for f, m in problems.items(): print(f'not predicted: {f}: {m}', file=sys.stderr)
-    print(_summary_line(tab.attrs, problems) + f' -> {out}')
+    print(_summary_line(tab.attrs, problems) + f' on {device_name(dev)} -> {out}')
     _fail_if(len(problems), allow_failed, f'audiotag2019 errors SPECS' + ('' if specs else ' (keep the store with --specs SPECS)'))
     return tab
 
@@ -255,6 +261,7 @@ def ensemble(preds:Param('prediction files (from `predict`) or training run fold
              per_class:store_true=False, # with --weights oof: one weight per run and class (more to fit: check the honest score)
              truth:str=None, # fname,labels csv of the true test labels: print the submission's lwlrap
              quiet:store_true=False, # no progress bars
+             device:str=None, # where run folders in PREDS are predicted: cpu, cuda or cuda:N (default: the best device present)
             ):
     "Average several models' probabilities (or blend runs with out-of-fold-fitted weights) into a validated submission csv (and score it when the truth is given)."
     if weights == 'oof':
@@ -272,7 +279,7 @@ def ensemble(preds:Param('prediction files (from `predict`) or training run fold
     for p in preds:
         if Path(p).is_dir():  # a training run (or a fold ensemble): predict the test clips
             if root is None: raise ValueError(f'{p} is a training run: give --root to predict its test clips')
-            tab, problems = predict_folder(p, root, progress=not quiet)
+            tab, problems = predict_folder(p, root, progress=not quiet, device=pick_device(device))
             print(f'{p}: ' + _summary_line(tab.attrs, problems))
             for f, m in problems.items(): print(f'not predicted: {f}: {m}', file=sys.stderr)
             if problems: raise ClipsFailed(f'{p}: {len(problems)} test clip(s) could not be decoded ({", ".join(list(problems)[:5])}); a submission needs every test clip')
@@ -320,16 +327,19 @@ def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.c
          folds:int=0, # ≥ 2: the last stage is a fold ensemble of this many models (curated + kept noisy clips), averaged at test time
          overwrite:store_true=False, # retrain even if OUT already holds the runs
          quiet:store_true=False, # no progress bars
+         device:str=None, # cpu, cuda or cuda:N (default: the best device present)
         ):
     "The main job on the embedded demo dataset: data → spectrograms → train → noisy selection → TTA → submission → lwlrap."
     out = Path(out); t0 = time.time(); prog = not quiet and not fastprogress.fastprogress.NO_BAR  # off a terminal: the lines below only
     def say(msg): print(f'[{time.time()-t0:6.1f} s] {msg}', flush=True)
+    dev = pick_device(device)
+    say(f'device: {device_name(dev)}')
     data = out/'data'
     if (data/'train_curated.csv').exists(): say(f'demo data already in {data}')
     else: say(f'building the demo dataset in {data}'); make_demo_dataset(data, seed=seed, size=size, progress=prog)
     ds = load_dataset(data)
     say(str(ds))
-    stores = build_dataset_stores(ds, out/'specs', progress=prog)
+    stores = build_dataset_stores(ds, out/'specs', progress=prog, device=dev)
     say('spectrogram stores: ' + ', '.join(f'{k} {len(v)}' for k, v in stores.items()))
     if folds == 1 or folds < 0: raise ValueError(f'folds must be 0 (one model) or ≥ 2, got {folds}')
     stages = (1 if noisy else 0) + (folds or 1)  # training stages of the job
@@ -337,11 +347,11 @@ def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.c
     else: cfg = TrainConfig.cpu(int(len(ds.curated) * 0.8), budget / stages, seed=seed, budget=budget)
     share = lambda n: cfg if budget is None else cfg.replace(budget=budget * n / stages)  # the budget of n of the stages
     runs = out/'runs'
-    kw = dict(resume=False, overwrite=overwrite, progress=prog or 'lines')  # training: bars, or one line per epoch
+    kw = dict(resume=False, overwrite=overwrite, progress=prog or 'lines', device=dev)  # training: bars, or one line per epoch
     if (runs/'curated+noisy'/'models'/'last.pth').exists() and not overwrite: say(f'reusing the runs in {runs} (--overwrite to retrain)')
     if noisy:
         def tta_fn(run_dir, specs):
-            m, _, meta = load_model(run_dir)
+            m, _, meta = load_model(run_dir, device=dev)
             return predict_specs(m, specs, meta['n_classes'], size=meta['size'], stats=tuple(meta['stats']), progress=False)
         done = (runs/'selection.json').exists() and (folds or (runs/'curated+noisy'/'models'/'last.pth').exists()) and not overwrite
         if done: run_dir, rep = runs/'curated+noisy', json.loads((runs/'selection.json').read_text())
@@ -359,7 +369,7 @@ def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.c
             kept = str(runs/'noisy_kept.csv') if noisy else None
             r = train_folds(share(folds).replace(n_folds=folds, noisy_fnames=kept), (ds, stores), run_dir, **kw)
             say(f'{folds}-fold ensemble: out-of-fold lwlrap {r["lwlrap"]:.4f}')
-    models, meta = load_models(run_dir, 'last')  # the last weights: `best` was chosen on the validation fold
+    models, meta = load_models(run_dir, 'last', dev)  # the last weights: `best` was chosen on the validation fold
     say(f'predicting {len(stores["test"])} test clips with slice-max TTA and flip averaging ({run_dir}, last checkpoint'
         + (f', {len(models)} models averaged)' if len(models) > 1 else ')'))
     tab = average_tables([predict_store(m, stores['test'], meta['vocab'], size=meta['size'], stats=tuple(meta['stats']), progress=prog)

@@ -12,6 +12,7 @@ import torch
 from torch.utils.data import Dataset
 from . import core  # first: it silences the deprecation warning fastai's import raises under torch ≥ 2.10
 from fastai.data.core import TfmdDL, DataLoaders
+import fastai.torch_core as fastai_torch  # its `default_device`, looked up at call time
 from .core import FATDataset, DataError, load_dataset, labels2multihot
 from .spectrogram import SpecStore
 from .augment import (WINDOW, VALID_AT, N_FLIPS, STATS, split_flip_index, spec_item, spec_window, batch_tfms,
@@ -162,6 +163,7 @@ def _check_ok(store, idx, split, skip=False):
         for f in bad: warnings.warn(f'{split}: {f} failed to decode; left out of training (skip_bad)')
     return ok
 
+# %% ../nbs/04_data.ipynb #7155e53c
 def get_dls(ds:FATDataset, # the dataset (labels, vocabulary)
             stores:dict, # split → `SpecStore` (from `build_dataset_stores`)
             fold=0, # validation fold, or None to train on all curated clips
@@ -174,12 +176,13 @@ def get_dls(ds:FATDataset, # the dataset (labels, vocabulary)
             n_batches=None, # batches per epoch drawn with replacement (the method used 1000); None = one pass
             stats=STATS, # (mean, std) on the 0–1 scale, or 'compute' from the training clips
             augment=True, # lighting, zoom, bars (and any `batch_tfms` keyword below)
-            device=None, # where batches go (default: fastai's default device)
+            device=None, # where batches go: 'cpu', 'cuda', …; None: fastai's `default_device()` (a GPU when there is one)
             num_workers=0, # loader processes (0 is fastest on a CPU: an item is a cheap slice)
             skip_bad=False, # leave out (with a warning each) clips that failed to decode, instead of stopping
             **aug_kw, # passed to `batch_tfms` (lighting, max_zoom, p_erase, …)
            ) -> DataLoaders:
     "fastai `DataLoaders` of one fold, with `.vocab`, `.n_classes`, `.train_fnames`, `.valid_fnames`, `.folds`."
+    device = fastai_torch.default_device() if device is None else torch.device(device)  # never None: fastai would leave batches on the CPU
     cur = _store_for(stores, 'train_curated')
     y_cur = ds.targets('train_curated')
     cidx = _idx_of(cur, ds.curated.fname, 'train_curated')

@@ -9,11 +9,12 @@ from pathlib import Path
 import torch
 from . import core  # before fastai: its warning filter
 from fastai.callback.core import Callback
+import fastai.torch_core as fastai_torch  # its `default_device`, looked up at call time (tests patch it)
 from fastai.torch_core import rank_distrib, num_distrib
 from fastai.distributed import DistributedDL, DistributedTrainer
 
 # %% auto #0
-__all__ = ['world', 'init_distributed', 'barrier', 'broadcast', 'RankDL', 'RankTrainer', 'RankLog']
+__all__ = ['world', 'init_distributed', 'barrier', 'broadcast', 'pick_device', 'device_name', 'RankDL', 'RankTrainer', 'RankLog']
 
 # %% ../nbs/07a_distributed.ipynb #55712e09
 def world() -> tuple:
@@ -37,6 +38,24 @@ def broadcast(obj):
     if num_distrib() <= 1 or not torch.distributed.is_initialized(): return obj
     box = [obj]; torch.distributed.broadcast_object_list(box, 0)
     return box[0]
+
+# %% ../nbs/07a_distributed.ipynb #5cd48ae9
+def pick_device(device=None, # 'cpu', 'cuda', 'cuda:1', a `torch.device`, or None: the best device present
+               ) -> torch.device:
+    "The device to run on: `device` if given, this process's under torchrun, else fastai's `default_device()`."
+    if device is None: return init_distributed() or fastai_torch.default_device()
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError) as e: raise ValueError(f"device {device!r}: not a device (use cpu, cuda or cuda:N)") from None
+    if d.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f'device {device!r}: this machine has no CUDA GPU')
+    if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
+        raise ValueError(f'device {device!r}: this machine has {torch.cuda.device_count()} GPU(s)')
+    return d
+
+def device_name(device) -> str:
+    "How the commands print a device: `cuda:0 (NVIDIA H200)`, `cpu (2 threads)`."
+    d = torch.device(device)
+    if d.type == 'cuda': return f'cuda:{d.index if d.index is not None else torch.cuda.current_device()} ({torch.cuda.get_device_name(d)})'
+    return f'{d.type} ({torch.get_num_threads()} threads)' if d.type == 'cpu' else str(d)
 
 # %% ../nbs/07a_distributed.ipynb #cff72cac
 class RankDL(DistributedDL):

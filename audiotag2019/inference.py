@@ -18,6 +18,7 @@ from .data import SpecDataset, EpochDL, SpecList
 from .model import get_model
 from .config import TrainConfig
 from .learner import predict_dl
+from .distributed import pick_device
 from .tta import predict_store, inference_model, probs_table, DEFAULT_BS
 
 # %% auto #0
@@ -35,13 +36,14 @@ def load_run(run_dir) -> tuple:
 # %% ../nbs/08a_inference.ipynb #8059653e
 def load_model(run_dir, # a folder written by `train`
                which='last', # 'last' or 'best' (chosen on the validation fold, so its score there flatters)
-               device='cpu', # where the model goes
+               device=None, # where the model goes: 'cpu', 'cuda', …; None: the best device present
               ) -> tuple:
     "`(model, cfg, meta)` rebuilt from a run folder's config and checkpoint, in eval mode (no pickled `Learner` needed)."
     cfg, meta = load_run(run_dir)
     f = Path(run_dir)/'models'/f'{which}.pth'
     if not f.exists(): raise FileNotFoundError(f'{f}: no {which!r} checkpoint in this run')
     model = get_model(cfg.arch, n_out=meta['n_out'], c_in=meta.get('c_in', 1), sa=cfg.sa, width=cfg.width)
+    device = pick_device(device)
     fastai_load_model(f, model, None, with_opt=False, device=device)  # weights only; the optimizer state of `last` is skipped
     return model.to(device).eval(), cfg, meta
 
@@ -49,19 +51,24 @@ def load_model(run_dir, # a folder written by `train`
 def window_dl(specs, # uint8 spectrograms: a `SpecStore`, `SpecList` or list
               meta, # a run's meta (size, stats; from `load_run`)
               bs=64, # batch size
-              device=None, # where batches go
+              device=None, # where batches go; None: the best device present
              ) -> EpochDL:
     "A loader of one deterministic window per clip (the validation window, original orientation), no augmentation."
     dset = SpecDataset(specs, None, meta['n_classes'], flips=False, train=False)
     return EpochDL(dset, bs=bs, shuffle=False, after_batch=batch_tfms(size=meta['size'], stats=tuple(meta['stats']), augment=False),
-                   device=device)
+                   device=pick_device(device))
 
 # %% ../nbs/08a_inference.ipynb #659bab59
-def predict_windows(model, specs, meta, bs=64, device=None) -> np.ndarray:
+def predict_windows(model, # a model from `load_model` (moved to `device`)
+                    specs, # uint8 spectrograms: a `SpecStore`, `SpecList` or list
+                    meta, # the run's meta
+                    bs=64, # batch size
+                    device=None, # where to predict; None: the best device present
+                   ) -> np.ndarray:
     "`(N, C)` probabilities of one deterministic window per clip, original-orientation outputs."
     if len(specs) == 0: return np.zeros((0, meta['n_classes']), np.float32)
-    dev = next(model.parameters()).device if device is None else device
-    return predict_dl(model, window_dl(specs, meta, bs, dev), meta['n_classes'])
+    dev = pick_device(device)
+    return predict_dl(model.to(dev), window_dl(specs, meta, bs, dev), meta['n_classes'])
 
 # %% ../nbs/08a_inference.ipynb #6b98da68
 def run_dirs(run) -> list:
@@ -76,12 +83,12 @@ def run_dirs(run) -> list:
 # %% ../nbs/08a_inference.ipynb #6ecd1aae
 def load_models(run, # a run folder, a `--fold cv` folder (every fold) or a noisy-selection folder
                 which='last', # checkpoint of each run
-                device='cpu',
+                device=None, # where the models go; None: the best device present
                ) -> tuple:
     "`(models, meta)`: every model of `run` (several for a fold ensemble), in eval mode, and their shared meta."
     models, metas = [], []
     for d in run_dirs(run):
-        m, _, meta = load_model(d, which, device); models.append(m); metas.append(meta)
+        m, _, meta = load_model(d, which, pick_device(device)); models.append(m); metas.append(meta)
     keys = ('vocab', 'n_classes', 'flips', 'size', 'stats', 'spec_params')
     for d, m in zip(run_dirs(run)[1:], metas[1:]):
         diff = [k for k in keys if m.get(k) != metas[0].get(k)]
@@ -135,9 +142,11 @@ def predict_folder(run, # a training run folder, or a `--fold cv` folder (its fo
                    bs=None, # slices per batch (None: `tta.DEFAULT_BS` of the device: 8 on CPU, 128 on a GPU)
                    progress=True, # progress bars (one line per chunk when there are several)
                    chunk=1000, # clips decoded and predicted at a time: memory stays flat however many there are
+                   device=None, # where the models run and the spectrograms are computed; None: the best device present
                   ) -> tuple:
     "`(prediction table, problems)`: TTA probabilities of every readable clip, and `{fname: reason}` of those left out; `table.attrs` has the counts."
-    models, meta = load_models(run, which)
+    device = pick_device(device)
+    models, meta = load_models(run, which, device)
     src = Path(src)
     if not src.is_dir(): raise DataError(f'{src}: no such folder')
     if _is_root(src):
@@ -162,7 +171,7 @@ def predict_folder(run, # a training run folder, or a `--fold cv` folder (its fo
         out = Path(specs_dir) if specs_dir else Path(tmp)/'specs'
         for k, r in enumerate(chunks):
             with warnings_to_stderr():
-                store = build_store([files[i] for i in r], out, p=_spec_params(meta), progress=inner, names=[names[i] for i in r])
+                store = build_store([files[i] for i in r], out, p=_spec_params(meta), progress=inner, names=[names[i] for i in r], device=device)
             idx = [store.lookup(names[i]) for i in r]
             ix = store.index.iloc[idx]
             bad, hd = ix[ix.status == 'error'], ix[(ix.status != 'error') & ((ix.status != 'ok') | (ix.message != ''))]

@@ -28,7 +28,7 @@ from .augment import MixUpUniform, flip_blocks_to_classes
 from .data import get_dls
 from .loss import SoftBootstrap, LwLRAP
 from .config import TrainConfig
-from .distributed import init_distributed, barrier
+from .distributed import init_distributed, barrier, pick_device
 
 # %% auto #0
 __all__ = ['RUN_FILES', 'open_data', 'NoisyFlagged', 'make_dls', 'run_meta', 'RunCheckpoints', 'HistoryCSV', 'TagLearner',
@@ -94,15 +94,17 @@ class NoisyFlagged:
         return getattr(self.ds, k)
 
 # %% ../nbs/07b_learner.ipynb #dbe15262
-def make_dls(cfg:TrainConfig, ds, stores, device=None, num_workers=0):
-    "The `DataLoaders` of a config; under N processes each loader holds this process's `bs / N` share of the global batch."
+def make_dls(cfg:TrainConfig, ds, stores,
+             device=None, # 'cpu', 'cuda', …; None: the best device present (`distributed.pick_device`)
+             num_workers=0):
+    "The `DataLoaders` of a config on `device`; under N processes each loader holds this process's `bs / N` share of the global batch."
     n = max(1, num_distrib())
     if cfg.bs % n: raise ValueError(f'the batch size ({cfg.bs}) is the global batch and must divide by the number of processes ({n})')
     nf = _noisy_list(cfg.noisy_fnames)
     if nf is not None and getattr(ds, 'dropped', None): nf = [f for f in nf if f not in ds.dropped]  # dropped by a review
     dls = get_dls(ds, stores, fold=cfg.fold, n_folds=cfg.n_folds, seed=cfg.seed, noisy_fnames=nf,
                   bs=cfg.bs // n, size=cfg.size, flips=cfg.flips, n_batches=None if cfg.n_batches is None else cfg.n_batches * n,
-                  stats=cfg.stats, augment=cfg.augment, device=device, num_workers=num_workers, skip_bad=cfg.skip_bad, **cfg.aug)
+                  stats=cfg.stats, augment=cfg.augment, device=pick_device(device), num_workers=num_workers, skip_bad=cfg.skip_bad, **cfg.aug)
     if cfg.noisy_loss == 'lsoft': dls.train.dataset = NoisyFlagged(dls.train.dataset)  # `SoftBootstrap` reads the flag
     return dls
 

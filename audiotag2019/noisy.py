@@ -14,7 +14,7 @@ from fastai.torch_core import rank_distrib
 from .augment import N_FLIPS
 from .data import SpecList, apply_overrides
 from .config import TrainConfig
-from .distributed import barrier
+from .distributed import barrier, pick_device
 from .learner import open_data, say, _bars
 from .budget import Budget
 from .train import train, TrainResult, _finished
@@ -72,7 +72,8 @@ def noisy_selection(cfg:TrainConfig, # the config of both stages (its `noisy_fna
                     predict_fn=None, # `f(run_dir, specs) -> (N, C)` probabilities; default: one window per clip (`predict_windows`)
                     which='last', # stage-1 checkpoint to predict with
                     retrain=True, # run stage 2
-                    resume=False, overwrite=False, progress=True, specs=None, # as in `train`
+                    job=None, # the `Budget` of an enclosing job (e.g. `job.run_job`); default: one of its own when `cfg.budget` is set
+                    resume=False, overwrite=False, progress=True, specs=None, device=None, # as in `train`
                    ) -> SelectionResult:
     "Train on curated clips, keep the noisy clips that model gets right, retrain from scratch on curated + kept."
     cfg.check()
@@ -80,19 +81,19 @@ def noisy_selection(cfg:TrainConfig, # the config of both stages (its `noisy_fna
     ds, stores = open_data(data, specs, splits=('train_curated', 'train_noisy'))
     ds = apply_overrides(ds, cfg.relabel)
     if ds.noisy is None or not len(ds.noisy): raise DataError(f'{ds.root}: no noisy clips to select from')
-    budget = None
-    if cfg.budget is not None:  # two stages and the noisy clips' predictions (one window each, or every slice × 4 flips)
+    device, own = pick_device(device), job is None and cfg.budget is not None
+    if own:  # two stages and the noisy clips' predictions (one window each, or every slice × 4 flips)
         todo = [d for d in ('curated', 'curated+noisy') if not (resume and _finished(out/d))]
         nz = stores['train_noisy']
         imgs = len(ds.noisy) if predict_fn is None else int(N_FLIPS * np.maximum(1, np.ceil(np.asarray(nz.widths) / 128)).sum())
         talk = say if _bars(progress) else (lambda m: None)
-        if todo: budget = Budget(cfg.replace(noisy_fnames=None), (ds, stores), len(todo) if retrain else 1, extra_images=imgs, start=t0, say=talk)
-    kw = dict(resume=resume, overwrite=overwrite, progress=progress, budget=budget)
+        if todo: job = Budget(cfg.replace(noisy_fnames=None), (ds, stores), len(todo) if retrain else 1, extra_images=imgs, start=t0, device=device, say=talk)
+    kw = dict(resume=resume, overwrite=overwrite, progress=progress, job=job, device=device)
     stage1 = train(cfg.replace(noisy_fnames=None), (ds, stores), out/'curated', **kw)
     st = stores['train_noisy']
     nspecs = SpecList((st, [st.lookup(f) for f in ds.noisy.fname]))
     if predict_fn is None:
-        model, _, meta = load_model(stage1.run_dir, which)
+        model, _, meta = load_model(stage1.run_dir, which, device)
         probs = predict_windows(model, nspecs, meta, bs=cfg.bs)
     else: probs = np.asarray(predict_fn(stage1.run_dir, nspecs))
     y = ds.targets('train_noisy')
@@ -115,5 +116,5 @@ def noisy_selection(cfg:TrainConfig, # the config of both stages (its `noisy_fna
     barrier()  # stage 2 reads noisy_kept.csv
     res = SelectionResult(stage1, tab, tab.fname[keep].tolist(), rep)
     if retrain: res.retrained = train(cfg.replace(noisy_fnames=str(out/'noisy_kept.csv')), (ds, stores), out/'curated+noisy', **kw)
-    if budget is not None: budget.report()
+    if job is not None and own: job.report()
     return res

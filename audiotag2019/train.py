@@ -18,7 +18,7 @@ from .model import get_model
 from .loss import get_loss, LwLRAP, lwlrap, lwlrap_per_class, plot_per_class_lwlrap
 from .data import apply_overrides
 from .config import TrainConfig
-from .distributed import world, init_distributed, barrier, RankTrainer, RankLog
+from .distributed import world, barrier, pick_device, device_name, RankTrainer, RankLog
 from .learner import (open_data, make_dls, run_meta, run_callbacks, RunCheckpoints, HistoryCSV, TagLearner, SeenLwLRAP,
                                   EpochLine, predict_dl, say, _bars, RUN_FILES)
 from .budget import Budget, _splits
@@ -114,6 +114,34 @@ def save_plots(res:TrainResult, # a finished (or interrupted) run
         ax.figure.savefig(res.run_dir/'per_class.png', dpi=dpi); plt.close(ax.figure); out.append(res.run_dir/'per_class.png')
     return out
 
+# %% ../nbs/07d_train.ipynb #6684a101
+def _learner(run_cfg, ds, stores, out, mode, device, progress, talk, job, cbs):
+    "`(TagLearner, meta, state)` of a run: loaders and model on `device`, checkpoints, history, the config's callbacks; `config.json` written."
+    rank, n_proc = world()
+    set_seed(run_cfg.seed, reproducible=True)
+    dls = make_dls(run_cfg, ds, stores, device=device)
+    meta = run_meta(dls, stores)
+    model = get_model(run_cfg.arch, n_out=dls.n_out, sa=run_cfg.sa, width=run_cfg.width)
+    state = json.loads((out/'state.json').read_text()) if mode == 'resume' else {}
+    rng = torch.load(out/'models'/'last_rng.pth', weights_only=False) if mode == 'resume' and (out/'models'/'last_rng.pth').exists() else None
+    held_out = run_cfg.fold is not None
+    ckpt = RunCheckpoints(best=state.get('best'), best_epoch=state.get('best_epoch'), resume_from=rng, keep_best=held_out)
+    run_cbs = [ckpt] + ([] if rank else [HistoryCSV('history.csv', append=mode == 'resume')]) + run_callbacks(run_cfg)
+    if progress == 'lines': run_cbs.append(EpochLine(talk, job))
+    if n_proc > 1: run_cbs.append(RankTrainer())
+    if os.environ.get('AUDIOTAG2019_RANK_LOG'): run_cbs.append(RankLog(os.environ['AUDIOTAG2019_RANK_LOG']))
+    metric = LwLRAP(n_classes=dls.n_classes) if held_out else SeenLwLRAP(n_classes=dls.n_classes)
+    learn = TagLearner(dls, model, loss_func=get_loss(run_cfg.loss), metrics=metric, path=out, model_dir='models', cbs=run_cbs + cbs)
+    if rank: learn.remove_cb(ProgressCallback)
+    (out/'models').mkdir(parents=True, exist_ok=True)
+    if not rank: (out/'config.json').write_text(json.dumps(dict(config=run_cfg.to_dict(), meta=meta), indent=1))
+    return learn, meta, state
+
+def _write_pace(out, pacer, run_cfg, res):
+    "`pace.json`: what the pacer did (the config holds the plan's first numbers, this the batches actually run)."
+    (out/'pace.json').write_text(json.dumps(dict(batches_per_epoch=pacer.batches, images=int(len(pacer.steps) * run_cfg.bs),
+                                                 step_s=pacer.step_s(1), seconds=round(res.seconds, 1)), indent=1))
+
 # %% ../nbs/07d_train.ipynb #7ced7878
 def train(cfg:TrainConfig, # what to train
           data, # dataset root, `FATDataset`, or `(FATDataset, stores)` (see `open_data`)
@@ -123,15 +151,15 @@ def train(cfg:TrainConfig, # what to train
           progress=True, # True: fastai's bars in a terminal or notebook, else one line per epoch; 'lines': one line per epoch; False: silent
           specs=None, # spectrogram store folder when `data` is a root (see `open_data`)
           cbs=None, # extra fastai callbacks
-          device=None, # torch device (default: fastai's default)
+          device=None, # 'cpu', 'cuda', 'cuda:1'; None: the best device present (`distributed.pick_device`)
           plots=True, # save curves.png and per_class.png
           valid_predict_fn=None, # `f(run_dir, specs) -> (N, C)` probabilities (e.g. `tta` inference); its valid lwlrap goes in `valid_tta`
-          budget=None, # the `Budget` of an enclosing job (folds, noisy selection); `cfg.budget` alone plans a job of one stage
+          job=None, # the `Budget` of an enclosing job (folds, noisy selection); `cfg.budget` (minutes) alone plans a job of one stage
          ) -> TrainResult:
     "Train one model from `cfg` with one-cycle, mixup and gradient clipping; log, checkpoint, and resume."
     cfg.check()
     t0, out = time.time(), Path(out_dir)
-    device = device if device is not None else init_distributed()  # under torchrun: this process's device
+    device = pick_device(device)  # under torchrun: this process's device
     rank, n_proc = world()
     if rank: barrier()  # rank 0 checks (and with `overwrite` clears) the folder first
     mode = _check_run_dir(out, cfg, resume, overwrite)
@@ -140,30 +168,15 @@ def train(cfg:TrainConfig, # what to train
     ds = apply_overrides(ds, cfg.relabel)
     progress = _bars(progress) if not rank else False
     talk = say if progress else (lambda m: None)
-    own = cfg.budget is not None and budget is None and mode != 'resume'
+    own = cfg.budget is not None and job is None and mode != 'resume'
     run_cfg, job_cbs = cfg, []
     if mode == 'resume' and cfg.budget is not None:  # the plan it started with
         run_cfg = TrainConfig.from_dict(json.loads((out/'config.json').read_text())['config'])
     elif cfg.budget is not None:
-        if own: budget = Budget(cfg, (ds, stores), 1, start=t0, device=device, say=talk)
-        run_cfg, job_cbs = budget.next_stage()
-    set_seed(run_cfg.seed, reproducible=True)
-    dls = make_dls(run_cfg, ds, stores, device=device)
-    meta = run_meta(dls, stores)
-    model = get_model(run_cfg.arch, n_out=dls.n_out, sa=run_cfg.sa, width=run_cfg.width)
-    state = json.loads((out/'state.json').read_text()) if mode == 'resume' else {}
-    rng = torch.load(out/'models'/'last_rng.pth', weights_only=False) if mode == 'resume' and (out/'models'/'last_rng.pth').exists() else None
-    held_out = run_cfg.fold is not None
-    ckpt = RunCheckpoints(best=state.get('best'), best_epoch=state.get('best_epoch'), resume_from=rng, keep_best=held_out)
-    run_cbs = [ckpt] + ([] if rank else [HistoryCSV('history.csv', append=mode == 'resume')]) + run_callbacks(run_cfg) + job_cbs
-    if progress == 'lines': run_cbs.append(EpochLine(talk, budget))
-    if n_proc > 1: run_cbs.append(RankTrainer())
-    if os.environ.get('AUDIOTAG2019_RANK_LOG'): run_cbs.append(RankLog(os.environ['AUDIOTAG2019_RANK_LOG']))
-    metric = LwLRAP(n_classes=dls.n_classes) if held_out else SeenLwLRAP(n_classes=dls.n_classes)
-    learn = TagLearner(dls, model, loss_func=get_loss(run_cfg.loss), metrics=metric, path=out, model_dir='models', cbs=run_cbs + list(cbs or []))
-    if rank: learn.remove_cb(ProgressCallback)
-    (out/'models').mkdir(parents=True, exist_ok=True)
-    if not rank: (out/'config.json').write_text(json.dumps(dict(config=run_cfg.to_dict(), meta=meta), indent=1))
+        if own: job = Budget(cfg, (ds, stores), 1, start=t0, device=device, say=talk)
+        run_cfg, job_cbs = job.next_stage()
+    else: talk(f'training {out} on {device_name(device)}')
+    learn, meta, state = _learner(run_cfg, ds, stores, out, mode, device, progress, talk, job, job_cbs + list(cbs or []))
     if mode == 'resume':
         learn.load('last', with_opt=True, weights_only=False)
         learn.resume_epoch = state['epochs_done']
@@ -175,14 +188,11 @@ def train(cfg:TrainConfig, # what to train
         save_model(out/'models'/'last.pth', learn.model, learn.opt, with_opt=True)
     barrier()  # the files rank 0 wrote are there for every process to read
     res = _finish(learn, run_cfg, out, ds, meta, t0, plots and not rank, valid_predict_fn)
-    if job_cbs and not rank:  # what the pacer did: the config holds the plan's first numbers, this the batches actually run
-        p = job_cbs[0]
-        (out/'pace.json').write_text(json.dumps(dict(batches_per_epoch=p.batches, images=int(len(p.steps) * run_cfg.bs),
-                                                     step_s=p.step_s(1), seconds=round(res.seconds, 1)), indent=1))
-    if budget is not None:
-        budget.observe()
-        talk(f'{out}: trained in {res.seconds/60:.1f} min' + (f' (planned {budget.stage_s/60:.1f})' if job_cbs else ''))
-        if own: budget.report()
+    if job_cbs and not rank: _write_pace(out, job_cbs[0], run_cfg, res)
+    if job is not None:
+        job.observe()
+        talk(f'{out}: trained in {res.seconds/60:.1f} min' + (f' (planned {job.stage_s/60:.1f})' if job_cbs else ''))
+        if own: job.report()
     return res
 
 # %% ../nbs/07d_train.ipynb #c2e161b3
@@ -218,7 +228,8 @@ def train_folds(cfg:TrainConfig, # the config; its `fold` is replaced by each fo
                 out_dir, # gets `fold0/`, `fold1/`, …, `oof.csv`, `oof.json`
                 folds=None, # which folds (default: all `cfg.n_folds`)
                 which='last', # checkpoint whose predictions form the out-of-fold set ('last' is not chosen on the fold it scores)
-                specs=None, **kwargs, # passed on to `train` (resume, overwrite, progress, …)
+                job=None, # the `Budget` of an enclosing job (e.g. `job.run_job`); default: one of its own when `cfg.budget` is set
+                specs=None, **kwargs, # passed on to `train` (resume, overwrite, progress, device, …)
                ) -> dict:
     "Train one model per fold; save the out-of-fold predictions (fname + C columns) and their whole-set lwlrap."
     folds = list(range(cfg.n_folds) if folds is None else folds)
@@ -226,14 +237,14 @@ def train_folds(cfg:TrainConfig, # the config; its `fold` is replaced by each fo
     t0, out = time.time(), Path(out_dir)
     ds, stores = open_data(data, specs, splits=_splits(cfg))
     ds = apply_overrides(ds, cfg.relabel)  # the out-of-fold truth is the reviewed labels
-    budget = None
-    if cfg.budget is not None:  # one plan for every fold; on resume, for the folds not yet finished
+    own = job is None and cfg.budget is not None
+    if own:  # one plan for every fold; on resume, for the folds not yet finished
         todo = [f for f in folds if not (kwargs.get('resume') and _finished(out/f'fold{f}'))]
         talk = say if _bars(kwargs.get('progress', True)) else (lambda m: None)
-        if todo: budget = Budget(cfg.replace(fold=todo[0]), (ds, stores), len(todo), start=t0, say=talk)
+        if todo: job = Budget(cfg.replace(fold=todo[0]), (ds, stores), len(todo), start=t0, device=kwargs.get('device'), say=talk)
     results, parts = {}, []
     for f in folds:
-        r = train(cfg.replace(fold=f), (ds, stores), out/f'fold{f}', budget=budget, **kwargs)
+        r = train(cfg.replace(fold=f), (ds, stores), out/f'fold{f}', job=job, **kwargs)
         parts.append(_fold_preds(r, which))
         results[f], r.learn = r, None
     oof = pd.concat(parts, ignore_index=True)
@@ -244,7 +255,7 @@ def train_folds(cfg:TrainConfig, # the config; its `fold` is replaced by each fo
     if not rank_distrib():
         oof.to_csv(out/'oof.csv', index=False)
         (out/'oof.json').write_text(json.dumps(dict(lwlrap=score, which=which, folds=folds, best_per_fold=per_fold), indent=1))
-    if budget is not None: budget.report()
+    if job is not None and own: job.report()
     return dict(lwlrap=score, oof=oof, results=results)
 
 # %% ../nbs/07d_train.ipynb #c766c5ea
