@@ -24,6 +24,7 @@ from .train import train, train_folds
 from .baseline import baseline_test
 from .inference import load_model, load_models, run_dirs, load_run, predict_folder, warnings_to_stderr as _warnings_to_stderr
 from .noisy import noisy_selection
+from .job import run_job
 from .tta import predict_store, predict_specs
 from .ensemble import save_preds, load_preds, average_tables, write_submission, score_submission, oof_blend, blend_tables
 from .loss import lwlrap
@@ -31,7 +32,7 @@ from .report import run_report
 
 # %% auto #0
 __all__ = ['COMMANDS', 'ClipsFailed', 'command', 'run_command', 'main', 'train_cli', 'specs', 'errors', 'top_tags', 'predict',
-           'ensemble', 'report', 'demo']
+           'ensemble', 'report', 'run', 'demo']
 
 # %% ../nbs/10_cli.ipynb #ee421bc2
 COMMANDS = {}  # sub-command name → function
@@ -318,74 +319,52 @@ def report(run:str, # a training run folder: `--fold cv` (its oof.csv), a single
 
 # %% ../nbs/10_cli.ipynb #b705cafa
 @command
+def run(root:str, # dataset root in the FSDKaggle2019 layout (train_curated.csv, [train_noisy.csv], sample_submission.csv, audio)
+        out:str, # job folder: runs/, test_preds.csv, submission.csv, summary.json (and specs/)
+        budget:float=None, # minutes for the whole job, stores and test predictions included (default: the preset's epochs)
+        preset:str='auto', # auto (paper on a GPU, the CPU recipe otherwise), paper, cpu, cpu_demo
+        folds:int=5, # the final ensemble: this many fold models averaged (≥ 2), or 1: one model
+        noisy:str='auto', # the noisy-clip selection stage: auto (when the root has noisy clips), true or false
+        noisy_loss:str=None, # the kept noisy clips' loss: same (the method) or lsoft
+        relabel:str=None, # overrides csv from a label review: changed labels replace the csv's, dropped clips are left out
+        seed:int=None, # random seed
+        epochs:int=None, # epochs of each training stage (default: the preset's, or the budget's plan)
+        specs:str=None, # spectrogram store folder (default OUT/specs)
+        resume:store_true=False, # continue an interrupted job in OUT (finished stages are kept)
+        overwrite:store_true=False, # replace the job in OUT
+        quiet:store_true=False, # no progress bars: one line per epoch
+        device:str=None, # cpu, cuda or cuda:N (default: the best device present)
+       ):
+    "The method end to end on a dataset root: stores → curated model → noisy selection → fold ensemble → TTA → validated submission."
+    if noisy not in ('auto', 'true', 'false'): raise ValueError(f"noisy must be auto, true or false, not {noisy!r}")
+    kw = {k: v for k, v in dict(noisy_loss=noisy_loss, relabel=relabel, seed=seed, epochs=epochs).items() if v is not None}
+    s = run_job(root, out, budget=budget, preset=preset, folds=folds, select_noisy=None if noisy == 'auto' else noisy == 'true',
+                specs=specs, device=device, resume=resume, overwrite=overwrite, progress='lines' if quiet else True, **kw)
+    if 'test_lwlrap' not in s: print(f"submission: {s['submission']}" + (f"  out-of-fold lwlrap {s['oof_lwlrap']:.4f}" if s['oof_lwlrap'] is not None else ''))
+    return s
+
+@command
 def demo(out:str='demo_run', # output folder: data/, specs/, runs/, submission.csv, summary.json
          size:float=1.0, # demo dataset size (1.0 = default; 0.15 tiny)
          seed:int=0, # random seed of the data and the training
          epochs:int=None, # training epochs of each stage (default: the cpu_demo preset's)
-         noisy:bool=True, # run the noisy-label selection stage (else train on curated only)
-         budget:float=None, # minutes for the training stages: the CPU recipe sized to the data and the time (default: the cpu_demo preset)
+         no_noisy:store_true=False, # skip the noisy-label selection stage (train on the curated clips only)
+         budget:float=None, # minutes for the whole job: the CPU recipe sized to the data and the time (default: the cpu_demo preset)
          folds:int=0, # ≥ 2: the last stage is a fold ensemble of this many models (curated + kept noisy clips), averaged at test time
+         variant:str='default', # demo data: default, or unseen (test clips from held-out sources, in rooms of their own)
          overwrite:store_true=False, # retrain even if OUT already holds the runs
          quiet:store_true=False, # no progress bars
          device:str=None, # cpu, cuda or cuda:N (default: the best device present)
         ):
-    "The main job on the embedded demo dataset: data → spectrograms → train → noisy selection → TTA → submission → lwlrap."
-    out = Path(out); t0 = time.time(); prog = not quiet and not fastprogress.fastprogress.NO_BAR  # off a terminal: the lines below only
-    def say(msg): print(f'[{time.time()-t0:6.1f} s] {msg}', flush=True)
-    dev = pick_device(device)
-    say(f'device: {device_name(dev)}')
+    "The main job on the embedded demo dataset: `run` on the demo data (data → spectrograms → train → noisy selection → TTA → submission → lwlrap)."
+    if folds == 1 or folds < 0: raise ValueError(f'folds must be 0 (one model) or ≥ 2, got {folds}')
+    out = Path(out); prog = not quiet and not fastprogress.fastprogress.NO_BAR  # off a terminal: one line per epoch
     data = out/'data'
     if (data/'train_curated.csv').exists(): say(f'demo data already in {data}')
-    else: say(f'building the demo dataset in {data}'); make_demo_dataset(data, seed=seed, size=size, progress=prog)
-    ds = load_dataset(data)
-    say(str(ds))
-    stores = build_dataset_stores(ds, out/'specs', progress=prog, device=dev)
-    say('spectrogram stores: ' + ', '.join(f'{k} {len(v)}' for k, v in stores.items()))
-    if folds == 1 or folds < 0: raise ValueError(f'folds must be 0 (one model) or ≥ 2, got {folds}')
-    stages = (1 if noisy else 0) + (folds or 1)  # training stages of the job
-    if budget is None: cfg = TrainConfig.cpu_demo(seed=seed, **({} if epochs is None else dict(epochs=epochs)))
-    else: cfg = TrainConfig.cpu(int(len(ds.curated) * 0.8), budget / stages, seed=seed, budget=budget)
-    share = lambda n: cfg if budget is None else cfg.replace(budget=budget * n / stages)  # the budget of n of the stages
-    runs = out/'runs'
-    kw = dict(resume=False, overwrite=overwrite, progress=prog or 'lines', device=dev)  # training: bars, or one line per epoch
-    if (runs/'curated+noisy'/'models'/'last.pth').exists() and not overwrite: say(f'reusing the runs in {runs} (--overwrite to retrain)')
-    if noisy:
-        def tta_fn(run_dir, specs):
-            m, _, meta = load_model(run_dir, device=dev)
-            return predict_specs(m, specs, meta['n_classes'], size=meta['size'], stats=tuple(meta['stats']), progress=False)
-        done = (runs/'selection.json').exists() and (folds or (runs/'curated+noisy'/'models'/'last.pth').exists()) and not overwrite
-        if done: run_dir, rep = runs/'curated+noisy', json.loads((runs/'selection.json').read_text())
-        else:
-            res = noisy_selection(share(1 if folds else 2), (ds, stores), runs, predict_fn=tta_fn, retrain=not folds, **kw)
-            run_dir, rep = (res.retrained.run_dir if res.retrained else None), res.report
-        say(f"noisy selection: kept {rep['n_kept']} of {rep['n_noisy']} noisy clips"
-            + (f"; {rep['n_kept_correct']} of the kept have correct labels (precision {rep['precision'] or 0:.2f} vs {rep['base_rate']:.2f} in the whole noisy set)" if 'precision' in rep else ''))
-    else:
-        run_dir = runs/'curated'
-        if not (run_dir/'models'/'last.pth').exists() or overwrite: train(cfg, (ds, stores), run_dir, **kw)
-    if folds:  # the method's ensemble: one model per fold on the same data, their test probabilities averaged
-        run_dir = runs/'folds'
-        if not (run_dir/'oof.json').exists() or overwrite:
-            kept = str(runs/'noisy_kept.csv') if noisy else None
-            r = train_folds(share(folds).replace(n_folds=folds, noisy_fnames=kept), (ds, stores), run_dir, **kw)
-            say(f'{folds}-fold ensemble: out-of-fold lwlrap {r["lwlrap"]:.4f}')
-    models, meta = load_models(run_dir, 'last', dev)  # the last weights: `best` was chosen on the validation fold
-    say(f'predicting {len(stores["test"])} test clips with slice-max TTA and flip averaging ({run_dir}, last checkpoint'
-        + (f', {len(models)} models averaged)' if len(models) > 1 else ')'))
-    tab = average_tables([predict_store(m, stores['test'], meta['vocab'], size=meta['size'], stats=tuple(meta['stats']), progress=prog)
-                          for m in models])
-    save_preds(tab, out/'test_preds.csv')
-    sub = write_submission(tab, data/'sample_submission.csv', out/'submission.csv')
-    score = score_submission(sub, data/'test_labels.csv')
-    base = baseline_test(ds, stores)
-    base_score = score_submission(base, data/'test_labels.csv')
-    summary = dict(dataset=str(data), classes=len(ds.vocab), clips={s: len(st) for s, st in stores.items()},
-                   run=str(run_dir), submission=str(out/'submission.csv'), test_lwlrap=round(score, 4),
-                   baseline_test_lwlrap=round(base_score, 4), seconds=round(time.time()-t0, 1))
-    (out/'summary.json').write_text(json.dumps(summary, indent=1))
-    say(f'submission: {out/"submission.csv"} ({len(sub)} clips)')
-    print(f'test lwlrap {score:.4f}  (log-mel + logistic-regression baseline {base_score:.4f})')
-    return summary
+    else: say(f'building the demo dataset in {data}'); make_demo_dataset(data, seed=seed, size=size, progress=prog, variant=variant)
+    kw = dict(seed=seed, **({} if epochs is None else dict(epochs=epochs)))
+    return run_job(data, out, budget=budget, preset='cpu_demo' if budget is None else 'cpu', folds=folds or 1, select_noisy=not no_noisy,
+                   device=device, resume=not overwrite, overwrite=overwrite, progress=prog or 'lines', **kw)
 
 # %% ../nbs/10_cli.ipynb #7b04caf7
 if __name__ == '__main__' and 'get_ipython' not in globals(): main()  # `python -m audiotag2019.cli`, as torchrun and accelerate launch start it

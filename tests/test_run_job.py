@@ -1,0 +1,55 @@
+"`audiotag2019 run`, as a user types it: the whole method on a dataset root within a time budget, and an interrupted job resumed."
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+import pandas as pd
+import pytest
+from audiotag2019.demo import demo_dataset
+
+CMD = [sys.executable, '-m', 'audiotag2019.cli']
+
+def _run(*args, **kw):
+    return subprocess.run([*CMD, *map(str, args)], capture_output=True, text=True, **kw)
+
+def _valid_submission(root, out):
+    sub, sample = pd.read_csv(out/'submission.csv'), pd.read_csv(root/'sample_submission.csv')
+    assert list(sub.columns) == list(sample.columns) and list(sub.fname) == list(sample.fname)
+    assert sub.iloc[:, 1:].to_numpy().min() >= 0 and sub.iloc[:, 1:].to_numpy().max() <= 1
+
+def test_run_help_lists_the_switches():
+    r = _run('run', '-h')
+    assert r.returncode == 0, r.stderr
+    for opt in ('--budget', '--preset', '--folds', '--noisy_loss', '--relabel', '--device', '--resume'): assert opt in r.stdout, opt
+
+def test_run_with_a_budget_writes_a_valid_submission_in_time(tmp_path):
+    root, out = demo_dataset('tiny'), tmp_path/'job'
+    t0 = time.time()
+    r = _run('run', root, out, '--budget', 2, '--folds', 2, '--quiet', cwd=tmp_path)
+    secs = time.time() - t0
+    assert r.returncode == 0, r.stdout + r.stderr
+    _valid_submission(root, out)
+    s = json.loads((out/'summary.json').read_text())
+    assert s['budget_min'] == 2 and s['n_models'] == 2 and 0 <= s['test_lwlrap'] <= 1 and 0 <= s['oof_lwlrap'] <= 1
+    log = r.stdout.splitlines()
+    assert any(l.startswith('plan: ') and ' on cpu ' in l for l in log), log  # one plan for the job, naming the device
+    assert sum(l.startswith('epoch ') for l in log) >= 3 * 4, log  # one line per epoch: curated model + 2 folds, ≥ 4 epochs each
+    assert secs < 1.1 * 2 * 60 + 20, secs  # the budget (+10 %), plus the interpreter's start; a loaded machine only fails a clear overrun
+
+def test_run_killed_then_resumed(tmp_path):
+    root, out = demo_dataset('tiny'), tmp_path/'job'
+    args = ['run', root, out, '--folds', 2, '--preset', 'cpu_demo', '--epochs', 3, '--quiet']
+    p = subprocess.Popen([*CMD, *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    try:  # killed once the curated model is finished and the first fold has a checkpoint
+        for _ in range(600):
+            if (out/'runs'/'folds'/'fold0'/'models'/'last.pth').exists() or p.poll() is not None: break
+            time.sleep(0.5)
+    finally: p.send_signal(signal.SIGKILL); p.wait()
+    assert (out/'runs'/'curated'/'state.json').exists() and not (out/'submission.csv').exists()
+    kept = (out/'runs'/'noisy_kept.csv').read_bytes()
+    curated = (out/'runs'/'curated'/'models'/'last.pth').stat().st_mtime_ns
+    r = _run(*args, '--resume', cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    _valid_submission(root, out)
+    assert (out/'runs'/'curated'/'models'/'last.pth').stat().st_mtime_ns == curated  # the finished stage was kept, not retrained
+    assert (out/'runs'/'noisy_kept.csv').read_bytes() == kept
+    hist = pd.read_csv(out/'runs'/'folds'/'fold0'/'history.csv')
+    assert list(hist.epoch) == [0, 1, 2]  # the interrupted fold resumed: each epoch once
