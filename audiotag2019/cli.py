@@ -78,6 +78,28 @@ def main():
         print(f'audiotag2019: error: {e}', file=sys.stderr)
         raise SystemExit(1)
 
+# %% ../nbs/10_cli.ipynb #bd5cd30a
+def _flag(name, v):
+    "A true/false option's value (None: the preset's), or a clear error."
+    if v is None: return None
+    try: return str2bool(v)
+    except (ValueError, TypeError): raise ValueError(f'--{name} must be true or false, not {v!r}') from None
+
+def _preset(preset, root, out, fold, n_folds, noisy, select_noisy, budget, resume, device):
+    "The `TrainConfig` maker of `--preset`: `auto` is `paper` on a GPU and the CPU recipe (sized on the data and the minutes) on a CPU."
+    presets = {'paper': TrainConfig.paper, 'cpu_demo': TrainConfig.cpu_demo, 'cpu': None, 'auto': None}
+    if preset not in presets: raise ValueError(f'unknown preset {preset!r}; choose one of {sorted(presets)}')
+    if preset == 'auto': preset = 'cpu' if device.type == 'cpu' else 'paper'
+    if preset != 'cpu': return presets[preset]
+    ds = load_dataset(root)  # sized on the data and the minutes of one stage (10 without a budget)
+    k = n_folds or TrainConfig.n_folds
+    n = len(ds.curated) * ((k - 1) / k if fold != 'all' else 1) + (len(pd.read_csv(noisy)) if noisy else 0)
+    stages = k if fold == 'cv' else 2 if select_noisy else 1
+    saved = next((p for p in [Path(out)/'config.json', *sorted(Path(out).glob('*/config.json'))] if p.exists()), None) if resume else None
+    if saved is None: return functools.partial(TrainConfig.cpu, max(1, int(n)), (budget or 10 * stages) / stages)
+    base = {k: v for k, v in json.loads(saved.read_text())['config'].items() if k in cpu_recipe(1, 1, 1.)}  # resuming: the recipe the run started with
+    return lambda **kw: TrainConfig(**{**base, **kw})
+
 # %% ../nbs/10_cli.ipynb #6bddedd6
 def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
               out:str, # run folder (with fold='cv': one sub-folder per fold)
@@ -112,20 +134,9 @@ def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
               device:str=None, # cpu, cuda or cuda:N (default: the best device present)
              ):
     "Train a model (or every fold, or the noisy-selection stage) on a dataset."
-    presets = {'paper': TrainConfig.paper, 'cpu_demo': TrainConfig.cpu_demo, 'cpu': None, 'auto': None}
-    if preset not in presets: raise ValueError(f'unknown preset {preset!r}; choose one of {sorted(presets)}')
-    if preset == 'auto': preset = 'paper' if torch.cuda.is_available() else 'cpu'
-    if preset == 'cpu':  # sized on the data and the minutes of one stage (10 without a budget)
-        ds = load_dataset(root)
-        k = n_folds or TrainConfig.n_folds
-        n = len(ds.curated) * ((k - 1) / k if fold != 'all' else 1) + (len(pd.read_csv(noisy)) if noisy else 0)
-        stages = k if fold == 'cv' else 2 if select_noisy else 1
-        saved = next((p for p in [Path(out)/'config.json', *sorted(Path(out).glob('*/config.json'))] if p.exists()), None) if resume else None
-        if saved is not None:  # resuming: the recipe the run started with (a new measurement of the machine could pick another)
-            base = {k: v for k, v in json.loads(saved.read_text())['config'].items() if k in cpu_recipe(1, 1, 1.)}
-            presets['cpu'] = lambda **kw: TrainConfig(**{**base, **kw})
-        else: presets['cpu'] = functools.partial(TrainConfig.cpu, max(1, int(n)), (budget or 10 * stages) / stages)
-    sa, flips, mixup, channels_last = (None if v is None else str2bool(v) for v in (sa, flips, mixup, channels_last))
+    dev = pick_device(device)
+    make = _preset(preset, root, out, fold, n_folds, noisy, select_noisy, budget, resume, dev)
+    sa, flips, mixup, channels_last = (_flag(n, v) for n, v in dict(sa=sa, flips=flips, mixup=mixup, channels_last=channels_last).items())
     kw = {k: v for k, v in dict(arch=arch, width=width, sa=sa, loss=loss, flips=flips, mixup=mixup, size=size, bs=bs, epochs=epochs,
                                lr_max=lr_max, n_folds=n_folds, seed=seed, noisy_fnames=noisy, budget=budget, precision=precision,
                                channels_last=channels_last, skip_bad=skip_bad or None, noisy_loss=noisy_loss, noisy_beta=noisy_beta, relabel=relabel).items() if v is not None}
@@ -134,8 +145,8 @@ def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
         try: kw['fold'] = int(fold)
         except ValueError: raise ValueError(f"fold must be an int, 'all' or 'cv', not {fold!r}") from None
     elif fold == 'all': kw['fold'] = None
-    cfg = presets[preset](**kw).check()
-    run = dict(resume=resume, overwrite=overwrite, progress='lines' if quiet else True, specs=specs, device=pick_device(device))
+    cfg = make(**kw).check()
+    run = dict(resume=resume, overwrite=overwrite, progress='lines' if quiet else True, specs=specs, device=dev)
     talk = say if not rank_distrib() else (lambda m: None)  # one report, from rank 0
     if select_noisy:
         r = noisy_selection(cfg, root, out, **run)

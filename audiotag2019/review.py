@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch
 from .core import FATDataset, DataError, join_labels
 from .learner import open_data
 from .data import read_overrides, apply_overrides, OVERRIDE_ACTIONS
@@ -95,38 +96,6 @@ class ReviewWidget:
         st = self.stores[row['split']]
         return st[st.lookup(row['fname'])]
 
-    def go(self, i):
-        "Show clip `i` (clamped to the table; past the end: the review is done)."
-        import matplotlib.pyplot as plt
-        from IPython.display import display, Audio
-        self.i = max(0, min(i, len(self.table)))
-        self.view.clear_output()
-        row = self.row
-        if row is None:
-            self.title.value = f'<b>done</b>: {len(self.decisions)} decision(s) in {self.out}'
-            return
-        done = self.decisions.get(row['fname'])
-        self.title.value = f"<b>{self.i + 1} / {len(self.table)}</b> {row['fname']}" + (f' (decided: {done[0]})' if done else '')
-        self.labels.value = done[1] if done and done[0] == 'change' else row['labels']
-        with self.view:
-            fig = review_figure(row, self.spec(row)); display(fig); plt.close(fig)
-            if self.audio: display(Audio(filename=str(self.ds.audio_path(row['split'], row['fname']))))
-
-    def decide(self, action):
-        "Record `action` for the clip shown (with the text box's labels for a change), save the csv, show the next clip."
-        row = self.row
-        if row is None: return
-        labels = [o.strip() for o in self.labels.value.split(',') if o.strip()]
-        if action == 'change':
-            bad = [o for o in labels if o not in self.ds.vocab]
-            if not labels or bad:
-                self.status.value = f"not changed: {'no labels' if not labels else f'unknown label(s) {bad}'}"
-                return
-        self.decisions[row['fname']] = (action, join_labels(labels) if action == 'change' else row['labels'] if action == 'accept' else '')
-        self.save()
-        self.status.value = f"{row['fname']}: {action}"
-        self.go(self.i + 1)
-
     def overrides(self) -> pd.DataFrame:
         "The decisions so far, as an overrides table."
         return pd.DataFrame([dict(fname=f, action=a, labels=l) for f, (a, l) in self.decisions.items()], columns=['fname', 'action', 'labels'])
@@ -140,3 +109,38 @@ class ReviewWidget:
     def _ipython_display_(self):
         from IPython.display import display
         display(self.box)
+
+# %% ../nbs/11_review.ipynb #2ff2e0b6
+@patch
+def go(self:ReviewWidget, i):
+    "Show clip `i` (clamped to the table; past the end: the review is done)."
+    import matplotlib.pyplot as plt
+    from IPython.display import display, Audio
+    self.i = max(0, min(i, len(self.table)))
+    self.view.clear_output()
+    row = self.row
+    if row is None:
+        self.title.value = f'<b>done</b>: {len(self.decisions)} decision(s) in {self.out}'
+        return
+    done = self.decisions.get(row['fname'])
+    self.title.value = f"<b>{self.i + 1} / {len(self.table)}</b> {row['fname']}" + (f' (decided: {done[0]})' if done else '')
+    self.labels.value = done[1] if done and done[0] == 'change' else row['labels']
+    with self.view:
+        fig = review_figure(row, self.spec(row)); display(fig); plt.close(fig)
+        if self.audio: display(Audio(filename=str(self.ds.audio_path(row['split'], row['fname']))))
+
+@patch
+def decide(self:ReviewWidget, action):
+    "Record `action` for the clip shown (with the text box's labels for a change), save the csv, show the next clip."
+    row = self.row
+    if row is None: return
+    labels = [o.strip() for o in self.labels.value.split(',') if o.strip()]
+    if action == 'change':
+        bad = [o for o in labels if o not in self.ds.vocab]
+        if not labels or bad:
+            self.status.value = f"not changed: {'no labels' if not labels else f'unknown label(s) {bad}'}"
+            return
+    self.decisions[row['fname']] = (action, join_labels(labels) if action == 'change' else row['labels'] if action == 'accept' else '')
+    self.save()
+    self.status.value = f"{row['fname']}: {action}"
+    self.go(self.i + 1)
