@@ -4,7 +4,7 @@
 
 # %% ../nbs/07b_learner.ipynb #2a19eb8d
 from __future__ import annotations
-import errno, json, os, random, sys, time
+import errno, io, json, os, pickle, pickletools, random, sys, time, zipfile
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -31,8 +31,9 @@ from .config import TrainConfig
 from .distributed import init_distributed, barrier, pick_device
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'open_data', 'NoisyFlagged', 'make_dls', 'run_meta', 'RunCheckpoints', 'HistoryCSV', 'TagLearner',
-           'MixedPrecisionAny', 'run_callbacks', 'StepTimer', 'SeenLwLRAP', 'EpochLine', 'predict_dl', 'say']
+__all__ = ['RUN_FILES', 'open_data', 'OutputWriteError', 'replace_file', 'load_checkpoint', 'save_weights', 'load_weights',
+           'NoisyFlagged', 'make_dls', 'run_meta', 'RunCheckpoints', 'HistoryCSV', 'TagLearner', 'MixedPrecisionAny',
+           'run_callbacks', 'StepTimer', 'SeenLwLRAP', 'EpochLine', 'predict_dl', 'say']
 
 # %% ../nbs/07b_learner.ipynb #efd5ab62
 def open_data(data, # a dataset root folder, a `FATDataset`, or a `(FATDataset, {split: SpecStore})` pair
@@ -58,7 +59,7 @@ def _open_data(data, specs, splits, progress):
     need = [s for s in splits if tables.get(s) is not None]
     stores = {}
     for s in need:
-        try: st = SpecStore(specs/s)
+        try: st = SpecStore(specs/s).verify()  # every checksum: a store damaged on disk is rebuilt below, not found mid-training
         except (DataError, FileNotFoundError): st = None
         if st is None or set(st.fnames) != set(tables[s].fname):
             try: st = build_dataset_stores(ds, specs, splits=(s,), progress=progress)[s]
@@ -71,6 +72,96 @@ def _open_data(data, specs, splits, progress):
 
 # %% ../nbs/07b_learner.ipynb #0a3f87db
 RUN_FILES = ('config.json', 'state.json', 'history.csv', 'models', 'valid_preds.csv', 'curves.png', 'per_class.png', 'pace.json')  # what `train` writes
+
+# %% ../nbs/07b_learner.ipynb #3486f309
+class OutputWriteError(DataError, OSError):
+    "An output that could not be written (a full disk, an I/O error): one line naming the file, and still the `OSError` it was (`errno`, `strerror`)."
+    def __str__(self): return self.args[0]
+
+def replace_file(path, # the file to (re)write
+                 write, # `write(f)` writes the whole content into the open file `f`
+                 binary=False, # open `f` in binary mode (else text: UTF-8, line ends as written)
+                ) -> Path:
+    "Write `path` into a temporary file beside it, then rename it over `path`: a crash or a full disk leaves the old file (or none), never a cut one."
+    path = Path(path)
+    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    try:
+        with (open(tmp, 'wb') if binary else open(tmp, 'w', encoding='utf-8', newline='')) as f:
+            write(f); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OutputWriteError: raise
+    except OSError as e:
+        err = OutputWriteError(f'{path}: cannot write it ({e.strerror or e}); make room (or write to another folder) and run the command again')
+        err.errno, err.strerror, err.filename = e.errno, e.strerror, str(path)
+        raise err from e
+    finally: tmp.unlink(missing_ok=True)
+    return path
+
+# %% ../nbs/07b_learner.ipynb #4b1f9eda
+def _safe_globals():
+    "Besides tensors and plain values, what a run's checkpoints hold: fastai's optimizer state (an `L`, numpy scalars and dtypes) and, in older `last_rng.pth` files, numpy arrays."
+    npc = np._core if hasattr(np, '_core') else np.core
+    return [L, npc.multiarray.scalar, npc.multiarray._reconstruct, np.ndarray, np.dtype, *[getattr(np.dtypes, d) for d in np.dtypes.__all__]]
+
+_CALLS = ('GLOBAL', 'STACK_GLOBAL', 'INST', 'EXT1', 'EXT2', 'EXT4')  # the opcodes that fetch something callable
+
+def _runs_code(file, err) -> bool:
+    "Whether a pickle the weights-only reader refused would call code: it names a global that reader does not allow, or its opcodes (read, never run) fetch one."
+    if 'Unsupported global' in str(err) or 'Unsupported class' in str(err): return True
+    if zipfile.is_zipfile(file): return False  # `torch.save`'s format: the reader named any global it refused
+    data = Path(file).read_bytes()
+    f, seen = io.BytesIO(data), False
+    try:
+        while f.tell() < len(data): seen |= any(op.name in _CALLS for op, _, _ in pickletools.genops(f))
+    except Exception: pass  # unreadable from here on: what came before decides
+    return seen
+
+def _why(e):
+    "A short reason from a loading error (torch's messages go on with advice after the first sentence)."
+    if isinstance(e, EOFError): return 'the file is empty or cut short'
+    if isinstance(e, (KeyError, pickle.UnpicklingError)): return 'not a file torch.save wrote'
+    s = str(e).strip().split('\n')[0].split('. ')[0].rstrip('.:')
+    return (s[:150] + '…' if len(s) > 150 else s) or type(e).__name__
+
+def load_checkpoint(file, # a checkpoint written by `save_weights` or `torch.save`
+                    device='cpu', # where its tensors go
+                   ):
+    "What `file` holds, read weights-only (tensors, numbers, strings, lists, dicts): a file that would run code is refused, a damaged one named (`DataError`)."
+    file = Path(file)
+    if not file.exists(): raise FileNotFoundError(f'{file}: no such checkpoint')
+    try:
+        with torch.serialization.safe_globals(_safe_globals()): return torch.load(file, map_location=device or 'cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        if _runs_code(file, e): raise DataError(f'{file}: not a plain weights file; it would run code when loaded (refused)') from None
+        raise DataError(f'{file}: not a readable checkpoint ({_why(e)}); retrain or restore it') from None
+    except (RuntimeError, EOFError, KeyError, ValueError, IndexError, TypeError, AttributeError, UnicodeDecodeError) as e:
+        raise DataError(f'{file}: not a readable checkpoint ({_why(e)}); retrain or restore it') from None
+
+# %% ../nbs/07b_learner.ipynb #efdb1615
+def save_weights(file, # where to write: `model`'s state dict, or `{'model': ..., 'opt': ...}` with `opt`
+                 model, # the module (unwrapped from DDP by fastai's `save_model`)
+                 opt=None, # a fastai optimizer whose state goes along (to resume)
+                ) -> Path:
+    "fastai's `save_model`, written whole (`replace_file`): a crash or a full disk never leaves a cut checkpoint."
+    if rank_distrib(): return Path(file)  # rank 0 writes the run folder (fastai's `save_model` would write nothing: an empty file)
+    return replace_file(file, lambda f: save_model(f, model, opt, with_opt=opt is not None), binary=True)
+
+def load_weights(file, # a checkpoint of `save_weights` (or fastai's `save_model`)
+                 model, # the module to load the weights into
+                 opt=None, # a fastai optimizer to load the optimizer state into (resuming); None: the weights only
+                 device='cpu', # where the tensors go
+                ):
+    "Load a checkpoint's weights into `model` (and its optimizer state into `opt`), reading it weights-only (`load_checkpoint`)."
+    state = load_checkpoint(file, device)
+    hasopt = isinstance(state, dict) and set(state) == {'model', 'opt'}
+    try: getattr(model, 'module', model).load_state_dict(state['model'] if hasopt else state)
+    except (RuntimeError, TypeError, AttributeError, KeyError, ValueError) as e:
+        raise DataError(f"{file}: its weights do not fit this run's model ({_why(e)}); retrain or restore it") from None
+    if opt is None: return model
+    if not hasopt: raise DataError(f'{file}: holds no optimizer state to resume from; retrain or restore it')
+    try: opt.load_state_dict(state['opt'])
+    except Exception as e: raise DataError(f'{file}: its optimizer state does not fit this run ({_why(e)}); retrain or restore it') from None
+    return model
 
 # %% ../nbs/07b_learner.ipynb #c2655d0f
 def _noisy_list(noisy):
@@ -117,9 +208,26 @@ def run_meta(dls, stores=None) -> dict:
     if st is not None and hasattr(st, 'params'): m['spec_params'] = asdict(st.params)
     return m
 
+# %% ../nbs/07b_learner.ipynb #9c171f8f
+def _rng_state(dl, smooth) -> dict:
+    "The random states a resumed run needs (torch, Python, numpy, the training loader's) and the smoothed loss, as tensors, numbers, strings and lists: what a weights-only load reads."
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    (v, st, g), (dv, dst, dg) = random.getstate(), dl.rng.getstate()
+    return dict(torch=torch.get_rng_state(), random=[v, list(st), g], numpy=[str(kind), keys.tolist(), int(pos), int(has_gauss), float(gauss)],
+                dl=[dv, list(dst), dg], smooth=[int(smooth.count), float(smooth.val)])
+
+def _py_state(s): v, st, g = s; return (v, tuple(st), g)
+
+def _set_rng_state(r, dl, smooth):
+    "Restore what `_rng_state` saved (or an older `last_rng.pth`'s tuples and numpy array): the next epoch draws what an uninterrupted run would."
+    torch.set_rng_state(r['torch']); random.setstate(_py_state(r['random'])); dl.rng.setstate(_py_state(r['dl']))
+    kind, keys, *rest = r['numpy']
+    np.random.set_state((kind, np.asarray(keys, np.uint32), *rest))
+    smooth.count, smooth.val = r['smooth'][0], torch.tensor(r['smooth'][1])
+
 # %% ../nbs/07b_learner.ipynb #6b692173
 class RunCheckpoints(SaveModelCallback):
-    "Save `best` (by valid lwlrap) and `last` (weights, optimizer, random states) after every epoch, plus `state.json` to resume from."
+    "Save `best` (by valid lwlrap) and `last` (weights, optimizer, random states) after every epoch, plus `state.json` to resume from; each file whole."
     def __init__(self, best=None, best_epoch=None, resume_from=None, # resume_from: a `last_rng.pth` dict to restore at fit start
                  keep_best=True): # False when nothing is held out: a `best` chosen on seen clips would mislead
         super().__init__(monitor='lwlrap', comp=np.greater, fname='best', with_opt=False, reset_on_fit=best is None)
@@ -127,15 +235,12 @@ class RunCheckpoints(SaveModelCallback):
 
     def before_fit(self):
         if self.keep_best: super().before_fit()
-        r = self.resume_from
-        if r is None: return
-        torch.set_rng_state(r['torch']); random.setstate(r['random']); np.random.set_state(r['numpy'])
-        _inner(self.dls.train).rng.setstate(r['dl'])  # the next epoch draws the same batches as an uninterrupted run
-        sl = self.recorder.smooth_loss
-        sl.count, sl.val = r['smooth'][0], torch.tensor(r['smooth'][1])
+        if self.resume_from is not None: _set_rng_state(self.resume_from, _inner(self.dls.train), self.recorder.smooth_loss)
+
+    def _mdir(self): d = self.learn.path/self.learn.model_dir; d.mkdir(parents=True, exist_ok=True); return d
 
     def _save(self, name):
-        self.last_saved_path = self.learn.save(name, with_opt=self.with_opt)
+        if not rank_distrib(): self.last_saved_path = save_weights(self._mdir()/f'{name}.pth', self.learn.model)
         self.best_epoch = self.epoch
 
     def after_epoch(self):
@@ -143,18 +248,14 @@ class RunCheckpoints(SaveModelCallback):
             TrackerCallback.after_epoch(self)  # compares valid lwlrap with the best so far
             if self.new_best: self._save('best')
         if rank_distrib(): return  # rank 0 writes the run folder
-        mdir = self.learn.path/self.learn.model_dir
-        save_model(mdir/'last.pth.tmp', self.learn.model, self.learn.opt, with_opt=True)
-        sl = self.recorder.smooth_loss
-        torch.save(dict(torch=torch.get_rng_state(), random=random.getstate(), numpy=np.random.get_state(),
-                        dl=_inner(self.dls.train).rng.getstate(), smooth=(sl.count, float(sl.val))), mdir/'last_rng.pth.tmp')
-        os.replace(mdir/'last.pth.tmp', mdir/'last.pth')  # a crash never leaves a half-written `last`
-        os.replace(mdir/'last_rng.pth.tmp', mdir/'last_rng.pth')
+        mdir = self._mdir()
+        state = _rng_state(_inner(self.dls.train), self.recorder.smooth_loss)
+        replace_file(mdir/'last_rng.pth', lambda f: torch.save(state, f), binary=True)
+        save_weights(mdir/'last.pth', self.learn.model, self.learn.opt)
         rec = dict(zip(self.recorder.metric_names[1:], self.recorder.values[-1]))
         state = dict(epochs_done=self.epoch + 1, n_epoch=self.n_epoch, best=_num(self.best), best_epoch=self.best_epoch,
                      last=_num(rec.get('lwlrap')), finished=self.epoch + 1 >= self.n_epoch)
-        (self.learn.path/'state.tmp').write_text(json.dumps(state, indent=1))
-        os.replace(self.learn.path/'state.tmp', self.learn.path/'state.json')  # written last: it points at finished files
+        replace_file(self.learn.path/'state.json', lambda f: f.write(json.dumps(state, indent=1)))  # written last: it points at finished files
 
     def after_fit(self, **kwargs): pass  # the caller decides which weights to load
 
@@ -167,22 +268,31 @@ def _num(x):
 
 # %% ../nbs/07b_learner.ipynb #efaa3c04
 class HistoryCSV(CSVLogger):
-    "fastai's `CSVLogger` that appends without repeating the header when a run resumes."
+    "fastai's `CSVLogger` that rewrites `history.csv` whole after every epoch (`replace_file`), appending without a second header when a run resumes."
     def before_fit(self):
         if hasattr(self, 'gather_preds'): return
-        new = not (self.append and (self.path/self.fname).exists())
-        self.file = (self.path/self.fname).open('a' if self.append else 'w')
-        if new: self.file.write(','.join(self.recorder.metric_names) + '\n')
+        p = self.path/self.fname
+        self.lines = p.read_text().splitlines() if self.append and p.exists() else []
+        if not self.lines: self.lines = [','.join(self.recorder.metric_names)]
         self.old_logger, self.learn.logger = self.logger, self._write_line
+    def _write_line(self, log):
+        self.lines.append(','.join(str(t) for t in log))
+        replace_file(self.path/self.fname, lambda f: f.write('\n'.join(self.lines) + '\n'))
+        self.old_logger(log)
+    def after_fit(self):
+        if hasattr(self, 'gather_preds'): return
+        self.learn.logger = self.old_logger
 
 # %% ../nbs/07b_learner.ipynb #768a699a
 class TagLearner(Learner):
-    "A fastai `Learner` whose fit can start at epoch `resume_epoch` (resuming), without replaying the epochs before it."
+    "A fastai `Learner` whose fit can start at epoch `resume_epoch` (resuming), without replaying the epochs before it, and whose `n_epoch` may be re-planned during the fit."
     resume_epoch = 0
     def _do_fit(self):
-        for epoch in range(self.resume_epoch, self.n_epoch):
+        epoch = self.resume_epoch
+        while epoch < self.n_epoch:  # read every epoch: a budget's pacer may re-plan it after the first (`budget.BudgetPacer`)
             self.epoch = epoch  # `TrainEvalCallback` sets pct_train = epoch/n_epoch: the one-cycle schedule picks up here
             self._with_events(self._do_epoch, 'epoch', CancelEpochException)
+            epoch += 1
 
 # %% ../nbs/07b_learner.ipynb #3b26e6b8
 class MixedPrecisionAny(MixedPrecision):
