@@ -139,6 +139,7 @@ def list_audio(folder, # a folder
     ps = folder.rglob('*') if recursive else folder.iterdir()
     return sorted(p.relative_to(folder).as_posix() for p in ps if p.suffix.lower() in AUDIO_EXTS and p.is_file())
 
+# %% ../nbs/00_core.ipynb #09354c7f
 @dataclass
 class FATDataset:
     "A dataset in the FSDKaggle2019 layout: vocabulary, curated and noisy label tables, test clips."
@@ -160,6 +161,7 @@ class FATDataset:
         n = 0 if self.noisy is None else len(self.noisy)
         return f'FATDataset({self.root}: {len(self.vocab)} classes, {len(self.curated)} curated, {n} noisy, {len(self.test)} test clips)'
 
+# %% ../nbs/00_core.ipynb #806063c2
 def find_data_root(root=None) -> Path:
     "`root` if given, else Kaggle's input folder if present; raises a `DataError` otherwise."
     if root is not None:
@@ -169,6 +171,7 @@ def find_data_root(root=None) -> Path:
     if KAGGLE_ROOT.is_dir(): return KAGGLE_ROOT
     raise DataError(f'no dataset root given and {KAGGLE_ROOT} does not exist; pass a folder in the FSDKaggle2019 layout (or build the demo one with `audiotag2019 demo_data`)')
 
+# %% ../nbs/00_core.ipynb #22357179
 def load_dataset(root=None, # dataset folder; default: Kaggle's input folder
                  noisy=True, # read train_noisy.csv when it exists
                  on_error='raise', # 'raise' or 'skip' (with a warning per row) for bad csv rows
