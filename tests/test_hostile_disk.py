@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import audiotag2019.spectrogram as S
+import audiotag2019.store as S  # build_store: where it opens files
 from audiotag2019.spectrogram import SpecStore, build_store, write_store
 from audiotag2019.core import DataError
 

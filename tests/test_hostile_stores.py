@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-import audiotag2019.spectrogram as S
+import audiotag2019.store as S  # build_store: where it calls `_prepare_file`
 from audiotag2019.spectrogram import SpecParams, SpecStore, build_store, build_dataset_stores
 from audiotag2019.core import DataError
 
