@@ -4,7 +4,7 @@
 
 # %% ../nbs/07a_distributed.ipynb #818ccf33
 from __future__ import annotations
-import hashlib, json
+import hashlib, json, os
 from pathlib import Path
 import torch
 from . import core  # before fastai: its warning filter
@@ -22,10 +22,12 @@ def world() -> tuple:
     return rank_distrib(), max(1, num_distrib())
 
 def init_distributed():
-    "Join the process group of a torchrun / accelerate launch (gloo on CPUs, NCCL on GPUs); this rank's device (None alone)."
+    "Join the process group of a torchrun / accelerate launch (gloo on CPUs, NCCL on GPUs, gloo when ranks share a GPU); this rank's device (None alone)."
     if num_distrib() <= 1: return None
     from accelerate import PartialState
-    dev = PartialState(cpu=not torch.cuda.is_available()).device  # accelerate needs `cpu=True` to spread CPU processes (gloo)
+    n_gpu, local = torch.cuda.device_count(), int(os.environ.get('LOCAL_WORLD_SIZE', num_distrib()))
+    kw = {'backend': 'gloo'} if 0 < n_gpu < local else {}  # more processes than GPUs: ranks share a GPU (accelerate maps rank % GPUs), which NCCL refuses
+    dev = PartialState(cpu=n_gpu == 0, **kw).device  # accelerate needs `cpu=True` to spread CPU processes (gloo)
     return torch.device('cpu') if dev.type == 'cpu' else dev  # accelerate says 'cpu:0', which torch.load cannot map to
 
 # %% ../nbs/07a_distributed.ipynb #0ccf40a8
@@ -45,7 +47,7 @@ def pick_device(device=None, # 'cpu', 'cuda', 'cuda:1', a `torch.device`, or Non
     "The device to run on: `device` if given, this process's under torchrun, else fastai's `default_device()`."
     if device is None: return init_distributed() or fastai_torch.default_device()
     try: d = torch.device(device)
-    except (RuntimeError, TypeError) as e: raise ValueError(f"device {device!r}: not a device (use cpu, cuda or cuda:N)") from None
+    except (RuntimeError, TypeError): raise ValueError(f"device {device!r}: not a device (use cpu, cuda or cuda:N)") from None
     if d.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f'device {device!r}: this machine has no CUDA GPU')
     if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
         raise ValueError(f'device {device!r}: this machine has {torch.cuda.device_count()} GPU(s)')
@@ -70,8 +72,10 @@ class RankDL(DistributedDL):
 
 # %% ../nbs/07a_distributed.ipynb #df015687
 class RankTrainer(DistributedTrainer):
-    "fastai's `DistributedTrainer` (DDP through accelerate) with `RankDL` loaders; SyncBatchNorm on GPUs only."
-    def __init__(self, **kwargs): super().__init__(sync_bn=torch.cuda.is_available(), cpu=not torch.cuda.is_available(), **kwargs)
+    "fastai's `DistributedTrainer` (DDP through accelerate) with `RankDL` loaders; SyncBatchNorm on NCCL GPUs only."
+    def __init__(self, **kwargs):  # SyncBatchNorm needs NCCL: not on CPUs, nor when ranks share a GPU over gloo
+        nccl = torch.distributed.is_initialized() and torch.distributed.get_backend() == 'nccl'
+        super().__init__(sync_bn=torch.cuda.is_available() and nccl, cpu=not torch.cuda.is_available(), **kwargs)
     def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else RankDL(dl, device=self.learn.model.device)
 
 # %% ../nbs/07a_distributed.ipynb #d2a7f3f8
