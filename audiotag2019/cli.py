@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #ecd8543e
 from __future__ import annotations
-import functools, sys, time, json
+import errno, functools, os, sys, time, json
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -31,8 +31,8 @@ from .loss import lwlrap
 from .report import run_report
 
 # %% auto #0
-__all__ = ['COMMANDS', 'ClipsFailed', 'command', 'run_command', 'main', 'train_cli', 'specs', 'errors', 'top_tags', 'predict',
-           'ensemble', 'report', 'run', 'demo']
+__all__ = ['COMMANDS', 'EXIT_CODES', 'ClipsFailed', 'command', 'run_command', 'main', 'train_cli', 'specs', 'errors', 'top_tags',
+           'predict', 'ensemble', 'report', 'run', 'demo']
 
 # %% ../nbs/10_cli.ipynb #ee421bc2
 COMMANDS = {}  # sub-command name → function
@@ -65,18 +65,30 @@ def run_command(argv, # the words after `audiotag2019`, e.g. `['demo', '--out', 
     for k in ('xtra', 'pdb'): args.pop(k, None)
     return f(**args)
 
+EXIT_CODES = {0: 'success', 1: 'bad input: a one-line message naming the file or option (a missing or damaged file, a full disk, a bad value)',
+              2: 'bad usage (unknown command or option)', 3: 'clips failed to decode: the outputs were written without them (named)',
+              130: 'interrupted (Ctrl-C): rerun with --resume where the command has it'}
+
 def main():
-    "Entry point of the `audiotag2019` command: exit status 0 on success, 1 on bad input (message, no traceback), 2 on bad usage, 3 when clips failed to decode."
+    "Entry point of the `audiotag2019` command; `EXIT_CODES` says what its exit status means. `--debug` (or AUDIOTAG2019_DEBUG=1): tracebacks."
     # fastprogress redraws a bar on every update even into a file or pipe (`make demo > log` grew to megabytes): bars only
     # on a terminal; off it, training prints one line per epoch and long jobs their own progress lines
     if not sys.stdout.isatty(): fastprogress.fastprogress.NO_BAR = True
-    try: run_command(sys.argv[1:])
-    except ClipsFailed as e:
-        print(f'audiotag2019: error: {e}', file=sys.stderr)
-        raise SystemExit(3)
-    except (DataError, FileExistsError, FileNotFoundError, ValueError) as e:
-        print(f'audiotag2019: error: {e}', file=sys.stderr)
-        raise SystemExit(1)
+    argv = sys.argv[1:]
+    debug = '--debug' in argv or os.environ.get('AUDIOTAG2019_DEBUG') == '1'
+    argv = [a for a in argv if a != '--debug']
+    try: run_command(argv)
+    except ClipsFailed as e: _fail(e, 3, debug)
+    except KeyboardInterrupt: _fail('interrupted', 130, debug)
+    except (DataError, FileExistsError, FileNotFoundError, ValueError, OSError) as e: _fail(e, 1, debug)
+
+def _fail(e, code, debug):
+    "One line on stderr and the exit status (the traceback too under --debug)."
+    if debug: import traceback; traceback.print_exc()
+    if isinstance(e, OSError) and not isinstance(e, (FileExistsError, FileNotFoundError)) and e.filename is not None:
+        e = f'{e.filename}: {e.strerror}' + (' (the disk is full: make room and run the same command again; most commands resume)' if e.errno == errno.ENOSPC else '')
+    print(f'audiotag2019: error: {e}', file=sys.stderr)
+    raise SystemExit(code)
 
 # %% ../nbs/10_cli.ipynb #bd5cd30a
 def _flag(name, v):
@@ -250,6 +262,7 @@ def predict(run:str, # a training run folder (from `audiotag2019 train`; a `--fo
             device:str=None, # cpu, cuda or cuda:N (default: the best device present)
            ):
     "Tag audio with a trained model: per-clip probabilities (TTA) to a csv, and the top tags of each file."
+    if top < 1: raise ValueError(f'--top must be at least 1, got {top}')
     dev = pick_device(device)
     tab, problems = predict_folder(run, src, specs, which, reduce, not no_flips, progress=not quiet, device=dev)
     print(_found_line(src, tab.attrs))
