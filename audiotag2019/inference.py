@@ -10,14 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .core import DataError, list_audio, read_vocab, AUDIO_EXTS  # before fastai: its warning filter
-from fastai.learner import load_model as fastai_load_model
+from .core import DataError, list_audio, read_vocab, is_plain_fname, AUDIO_EXTS  # before fastai: its warning filter
 from .spectrogram import build_store, SpecParams
 from .augment import batch_tfms
 from .data import SpecDataset, EpochDL, SpecList
 from .model import get_model
 from .config import TrainConfig
-from .learner import predict_dl
+from .learner import predict_dl, load_weights
 from .distributed import pick_device
 from .tta import predict_store, inference_model, probs_table, DEFAULT_BS
 
@@ -38,14 +37,22 @@ def load_model(run_dir, # a folder written by `train`
                which='last', # 'last' or 'best' (chosen on the validation fold, so its score there flatters)
                device=None, # where the model goes: 'cpu', 'cuda', …; None: the best device present
               ) -> tuple:
-    "`(model, cfg, meta)` rebuilt from a run folder's config and checkpoint, in eval mode (no pickled `Learner` needed)."
+    "`(model, cfg, meta)` rebuilt from a run folder's config and checkpoint (read weights-only), in eval mode; a warning when the run is unfinished."
     cfg, meta = load_run(run_dir)
     f = Path(run_dir)/'models'/f'{which}.pth'
     if not f.exists(): raise FileNotFoundError(f'{f}: no {which!r} checkpoint in this run')
     model = get_model(cfg.arch, n_out=meta['n_out'], c_in=meta.get('c_in', 1), sa=cfg.sa, width=cfg.width)
     device = pick_device(device)
-    fastai_load_model(f, model, None, with_opt=False, device=device)  # weights only; the optimizer state of `last` is skipped
+    load_weights(f, model, device=device)  # the weights; the optimizer state of `last` is skipped
+    _warn_unfinished(run_dir, which)
     return model.to(device).eval(), cfg, meta
+
+def _warn_unfinished(run_dir, which):
+    "Warn when `state.json` says the run has not finished its epochs (still training, stopped, or out of time)."
+    try: st = json.loads((Path(run_dir)/'state.json').read_text())
+    except (OSError, ValueError): return
+    if st.get('finished') is False:
+        warnings.warn(f"{run_dir}: unfinished run (epoch {st.get('epochs_done')} of {st.get('n_epoch')}): predicting with its {which} checkpoint")
 
 # %% ../nbs/08a_inference.ipynb #2af84755
 def window_dl(specs, # uint8 spectrograms: a `SpecStore`, `SpecList` or list
@@ -108,6 +115,16 @@ def warnings_to_stderr():
 # %% ../nbs/08a_inference.ipynb #cec2040b
 def _is_root(p): return any((Path(p)/f).exists() for f in ('train_curated.csv', 'sample_submission.csv'))
 
+def _test_names(root):
+    "The test clips of a dataset root: `sample_submission.csv`'s fnames (each a plain file name in `test/`), else the audio in `test/`."
+    sub = Path(root)/'sample_submission.csv'
+    if not sub.exists(): return list_audio(Path(root)/'test')
+    names = pd.read_csv(sub, usecols=['fname'], dtype=str, keep_default_na=False).fname.tolist()
+    bad = [(i, f) for i, f in enumerate(names) if not is_plain_fname(f)]
+    if bad: raise DataError(f'{sub} row {bad[0][0] + 2} ({bad[0][1]!r}): fname must be a plain file name in test/, not a path'
+                            + (f' (and {len(bad) - 1} more row(s))' if len(bad) > 1 else ''))
+    return names
+
 def _spec_params(meta): return SpecParams(**meta['spec_params']) if meta.get('spec_params') else SpecParams()
 
 class _Prepared(torch.nn.Module):
@@ -154,8 +171,7 @@ def predict_folder(run, # a training run folder, or a `--fold cv` folder (its fo
         if list(vocab) != list(meta['vocab']):
             raise DataError(f'{run}: the model was trained on {meta["n_classes"]} classes, but {src} has {len(vocab)} '
                             f'(or another order); predict with a model trained on this dataset\'s classes')
-        sub = src/'sample_submission.csv'
-        names = pd.read_csv(sub, usecols=['fname'], dtype=str).fname.tolist() if sub.exists() else list_audio(src/'test')
+        names = _test_names(src)  # never a path out of test/
         files, skipped = [src/'test'/f for f in names], []
     else:   # a folder of the user's: sub-folders too, each file keyed by its path below `src`
         names = list_audio(src, recursive=True)

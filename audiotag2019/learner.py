@@ -76,7 +76,8 @@ RUN_FILES = ('config.json', 'state.json', 'history.csv', 'models', 'valid_preds.
 # %% ../nbs/07b_learner.ipynb #3486f309
 class OutputWriteError(DataError, OSError):
     "An output that could not be written (a full disk, an I/O error): one line naming the file, and still the `OSError` it was (`errno`, `strerror`)."
-    def __str__(self): return self.args[0]
+    def __init__(self, msg): super().__init__(msg); self.msg = msg
+    def __str__(self): return self.msg  # one line, even after fastai prefixes the args of an error raised in a callback
 
 def replace_file(path, # the file to (re)write
                  write, # `write(f)` writes the whole content into the open file `f`
@@ -120,6 +121,7 @@ def _why(e):
     "A short reason from a loading error (torch's messages go on with advice after the first sentence)."
     if isinstance(e, EOFError): return 'the file is empty or cut short'
     if isinstance(e, (KeyError, pickle.UnpicklingError)): return 'not a file torch.save wrote'
+    if isinstance(e, OSError) and e.strerror: return e.strerror
     s = str(e).strip().split('\n')[0].split('. ')[0].rstrip('.:')
     return (s[:150] + '…' if len(s) > 150 else s) or type(e).__name__
 
@@ -134,7 +136,7 @@ def load_checkpoint(file, # a checkpoint written by `save_weights` or `torch.sav
     except pickle.UnpicklingError as e:
         if _runs_code(file, e): raise DataError(f'{file}: not a plain weights file; it would run code when loaded (refused)') from None
         raise DataError(f'{file}: not a readable checkpoint ({_why(e)}); retrain or restore it') from None
-    except (RuntimeError, EOFError, KeyError, ValueError, IndexError, TypeError, AttributeError, UnicodeDecodeError) as e:
+    except (RuntimeError, OSError, EOFError, KeyError, ValueError, IndexError, TypeError, AttributeError, UnicodeDecodeError) as e:  # torch's zip reader: OSError on some cut files
         raise DataError(f'{file}: not a readable checkpoint ({_why(e)}); retrain or restore it') from None
 
 # %% ../nbs/07b_learner.ipynb #efdb1615

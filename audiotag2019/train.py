@@ -5,13 +5,14 @@
 # %% ../nbs/07d_train.ipynb #a68dc9af
 from __future__ import annotations
 import importlib, json, os, shutil, time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .core import DataError  # before fastai: its warning filter
-from fastai.learner import Learner, save_model
+from .core import DataError, lock_for  # before fastai: its warning filter
+from fastai.learner import Learner
 from fastai.callback.progress import ProgressCallback
 from fastai.torch_core import set_seed, rank_distrib
 from .model import get_model
@@ -20,11 +21,30 @@ from .data import apply_overrides
 from .config import TrainConfig
 from .distributed import world, barrier, pick_device, device_name, RankTrainer, RankLog
 from .learner import (open_data, make_dls, run_meta, run_callbacks, RunCheckpoints, HistoryCSV, TagLearner, SeenLwLRAP,
-                                  EpochLine, predict_dl, say, _bars, RUN_FILES)
+                                  EpochLine, predict_dl, say, _bars, RUN_FILES, load_checkpoint, load_weights, save_weights, replace_file)
 from .budget import Budget, _splits
 
 # %% auto #0
 __all__ = ['PLANNED', 'TrainResult', 'plot_history', 'save_plots', 'train', 'train_folds']
+
+# %% ../nbs/07d_train.ipynb #e8b255a2
+@contextmanager
+def _run_lock(out):
+    "Hold the run folder `out` (rank 0 holds it for every process): another `train` into it is refused, naming the holder's pid."
+    if world()[0]: yield; return
+    lk = lock_for(out, timeout=0)
+    pid = Path(f'{lk.lock_file}.pid')  # beside the lock file, which the lock itself may empty
+    try: lk.acquire()
+    except TimeoutError:
+        try: who = pid.read_text().strip()
+        except OSError: who = '?'
+        raise DataError(f'{out}: another train (pid {who or "?"}) is writing this run folder; let it finish (or stop it), or train into another folder') from None
+    try:
+        pid.write_text(str(os.getpid()))
+        yield
+    finally:
+        pid.unlink(missing_ok=True)
+        lk.release()
 
 # %% ../nbs/07d_train.ipynb #b63ee8c5
 PLANNED = ('epochs', 'n_batches')  # config fields a time budget chooses
@@ -32,23 +52,42 @@ PLANNED = ('epochs', 'n_batches')  # config fields a time budget chooses
 def _comparable(d, budgeted): return {k: v for k, v in d.items() if not (budgeted and k in PLANNED)}
 
 # %% ../nbs/07d_train.ipynb #75fee574
+def _read_json(p):
+    "A run's json file, or a `DataError` naming it."
+    try: return json.loads(Path(p).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise DataError(f'{p}: not readable json ({e}); restore it, or pass overwrite=True to start over') from None
+
+def _resumable(out):
+    "'resume' when `out` has epochs to continue from; 'fresh' when it never finished an epoch; an error naming what is missing otherwise."
+    st, last = out/'state.json', out/'models'/'last.pth'
+    if st.exists():
+        if last.exists(): return 'resume'
+        raise DataError(f"{out}: cannot resume: state.json says {_read_json(st).get('epochs_done')} epoch(s) done, but models/last.pth is missing; "
+                        f"restore it, or pass overwrite=True to start over")
+    h = out/'history.csv'
+    n = max(0, len(h.read_text().splitlines()) - 1) if h.exists() else 0
+    if n: raise DataError(f'{out}: cannot resume: history.csv has {n} epoch(s), but state.json is missing; restore it, or pass overwrite=True to start over')
+    return 'fresh'  # stopped inside its first epoch: nothing to continue
+
 def _check_run_dir(out, cfg, resume, overwrite):
-    "Refuse to mix runs: a folder holding another run, or the same run without `resume`/`overwrite`."
+    "Refuse to mix runs: a folder holding another run, the same run without `resume`/`overwrite`, or a `resume` with nothing valid to resume."
     cj = out/'config.json'
     if cj.exists():
-        old = _comparable(json.loads(cj.read_text()).get('config', {}), cfg.budget is not None)
+        old = _comparable(_read_json(cj).get('config', {}), cfg.budget is not None)
         new = _comparable(cfg.to_dict(), cfg.budget is not None)
         same = old == new
         if resume:
             if not same:
                 diff = {k: (old.get(k), v) for k, v in new.items() if old.get(k) != v}
                 raise ValueError(f'{out} holds a run with another config (saved, asked): {diff}; use a new folder')
-            if not (out/'models'/'last.pth').exists() or not (out/'state.json').exists(): return 'fresh'
-            return 'resume'
-        if not overwrite:
+            return _resumable(out)
+        elif not overwrite:
             what = 'the same config' if same else 'a different config'
             raise FileExistsError(f'{out} already holds a run with {what}; pass resume=True to continue it or overwrite=True to start over')
-    elif out.exists() and any(out.iterdir()) and not overwrite and not resume:
+    elif out.exists() and any(out.iterdir()) and not overwrite:
+        held = sorted(p.name for p in out.iterdir())
+        if resume: raise DataError(f'{out}: nothing to resume: no config.json (the folder holds {", ".join(held[:5])}{" …" if len(held) > 5 else ""}); '
+                                   f'restore config.json, or pass overwrite=True to start over')
         raise FileExistsError(f'{out} is not empty and holds no run (no config.json); choose a new folder or pass overwrite=True')
     if overwrite:
         for n in RUN_FILES:
@@ -56,6 +95,15 @@ def _check_run_dir(out, cfg, resume, overwrite):
             if p.is_dir(): shutil.rmtree(p)
             elif p.exists(): p.unlink()
     return 'fresh'
+
+def _check_vocab(out, ds):
+    "A resumed run goes on with the classes it was trained on: a dataset whose class list differs is refused."
+    saved = _read_json(out/'config.json').get('meta', {}).get('vocab')
+    if saved is None or list(saved) == list(ds.vocab): return
+    i = next((i for i, (a, b) in enumerate(zip(saved, ds.vocab)) if a != b), min(len(saved), len(ds.vocab)))
+    raise DataError(f'{out}: its model was trained on {len(saved)} classes, but {ds.root} has {len(ds.vocab)} classes or another order (class {i}: '
+                    f'{saved[i] if i < len(saved) else None!r} in the run, {ds.vocab[i] if i < len(ds.vocab) else None!r} in the data); '
+                    f'resume it on its own dataset, or start a new run')
 
 # %% ../nbs/07d_train.ipynb #7cfae2da
 @dataclass
@@ -65,7 +113,7 @@ class TrainResult:
     cfg: TrainConfig
     history: pd.DataFrame # one row per epoch: train_loss, valid_loss, lwlrap, time
     best: float|None # best valid lwlrap ...
-    best_epoch: int|None # ... and its epoch (0-based)
+    best_epoch: int|None # ... and its epoch (0-based; printed 1-based, like the epoch lines)
     last: float|None # valid lwlrap of the last epoch
     finished: bool # all epochs done (False when interrupted)
     valid_preds: pd.DataFrame|None = None # fname + C class probabilities of the validation clips (last weights; None when nothing is held out)
@@ -73,7 +121,7 @@ class TrainResult:
     seconds: float = 0.
     valid_tta: float|None = None # valid lwlrap of `valid_predict_fn`'s predictions (e.g. slice-max TTA + flips), if given
     def __repr__(self):
-        b = 'n/a' if self.best is None else f'{self.best:.4f} (epoch {self.best_epoch})'
+        b = 'n/a' if self.best is None else f'{self.best:.4f} (epoch {self.best_epoch + 1})'
         t = '' if self.valid_tta is None else f', TTA lwlrap {self.valid_tta:.4f}'
         return f'TrainResult({self.run_dir}: {len(self.history)} epochs, best lwlrap {b}{t}, finished={self.finished})'
 
@@ -106,13 +154,19 @@ def save_plots(res:TrainResult, # a finished (or interrupted) run
     out = []
     if len(res.history):
         fig, axs = plt.subplots(1, 2, figsize=(8, 3)); plot_history(res.history, axs); fig.tight_layout()
-        fig.savefig(res.run_dir/'curves.png', dpi=dpi); plt.close(fig); out.append(res.run_dir/'curves.png')
+        out.append(_savefig(fig, res.run_dir/'curves.png', dpi))
     if ds is not None and res.valid_preds is not None and len(res.valid_preds):
         vocab = list(res.valid_preds.columns[1:])
         pc, w = lwlrap_per_class(res.valid_preds[vocab].to_numpy(), _valid_truth(ds, res.valid_preds.fname))
         ax = plot_per_class_lwlrap(pc, w, vocab); ax.figure.tight_layout()
-        ax.figure.savefig(res.run_dir/'per_class.png', dpi=dpi); plt.close(ax.figure); out.append(res.run_dir/'per_class.png')
+        out.append(_savefig(ax.figure, res.run_dir/'per_class.png', dpi))
     return out
+
+def _savefig(fig, path, dpi):
+    "A figure as a PNG file, written whole; the figure closed."
+    import matplotlib.pyplot as plt
+    try: return replace_file(path, lambda f: fig.savefig(f, format='png', dpi=dpi), binary=True)
+    finally: plt.close(fig)
 
 # %% ../nbs/07d_train.ipynb #6684a101
 def _learner(run_cfg, ds, stores, out, mode, device, progress, talk, job, cbs):
@@ -122,8 +176,8 @@ def _learner(run_cfg, ds, stores, out, mode, device, progress, talk, job, cbs):
     dls = make_dls(run_cfg, ds, stores, device=device)
     meta = run_meta(dls, stores)
     model = get_model(run_cfg.arch, n_out=dls.n_out, sa=run_cfg.sa, width=run_cfg.width)
-    state = json.loads((out/'state.json').read_text()) if mode == 'resume' else {}
-    rng = torch.load(out/'models'/'last_rng.pth', weights_only=False) if mode == 'resume' and (out/'models'/'last_rng.pth').exists() else None
+    state = _read_json(out/'state.json') if mode == 'resume' else {}
+    rng = load_checkpoint(out/'models'/'last_rng.pth') if mode == 'resume' and (out/'models'/'last_rng.pth').exists() else None
     held_out = run_cfg.fold is not None
     ckpt = RunCheckpoints(best=state.get('best'), best_epoch=state.get('best_epoch'), resume_from=rng, keep_best=held_out)
     run_cbs = [ckpt] + ([] if rank else [HistoryCSV('history.csv', append=mode == 'resume')]) + run_callbacks(run_cfg)
@@ -133,14 +187,23 @@ def _learner(run_cfg, ds, stores, out, mode, device, progress, talk, job, cbs):
     metric = LwLRAP(n_classes=dls.n_classes) if held_out else SeenLwLRAP(n_classes=dls.n_classes)
     learn = TagLearner(dls, model, loss_func=get_loss(run_cfg.loss), metrics=metric, path=out, model_dir='models', cbs=run_cbs + cbs)
     if rank: learn.remove_cb(ProgressCallback)
-    (out/'models').mkdir(parents=True, exist_ok=True)
-    if not rank: (out/'config.json').write_text(json.dumps(dict(config=run_cfg.to_dict(), meta=meta), indent=1))
+    if not rank: (out/'models').mkdir(parents=True, exist_ok=True); _write_config(out, run_cfg, meta)
     return learn, meta, state
+
+def _write_config(out, run_cfg, meta):
+    "`config.json`: the config that runs (a budget's plan included) and what inference needs besides the weights."
+    replace_file(out/'config.json', lambda f: f.write(json.dumps(dict(config=run_cfg.to_dict(), meta=meta), indent=1)))
+
+def _load(learn, name, with_opt=False):
+    "Load the run's `name` checkpoint into `learn` (and its optimizer state, resuming), weights-only (`learner.load_weights`)."
+    if with_opt and learn.opt is None: learn.create_opt()
+    load_weights(learn.path/learn.model_dir/f'{name}.pth', learn.model, learn.opt if with_opt else None, device=learn.dls.device)
 
 def _write_pace(out, pacer, run_cfg, res):
     "`pace.json`: what the pacer did (the config holds the plan's first numbers, this the batches actually run)."
-    (out/'pace.json').write_text(json.dumps(dict(batches_per_epoch=pacer.batches, images=int(len(pacer.steps) * run_cfg.bs),
-                                                 step_s=pacer.step_s(1), seconds=round(res.seconds, 1)), indent=1))
+    pace = dict(batches_per_epoch=pacer.batches, images=int(len(pacer.steps) * run_cfg.bs), step_s=pacer.step_s(1), seconds=round(res.seconds, 1),
+                replanned=getattr(pacer, 'replanned', None))
+    replace_file(out/'pace.json', lambda f: f.write(json.dumps(pace, indent=1)))
 
 # %% ../nbs/07d_train.ipynb #7ced7878
 def train(cfg:TrainConfig, # what to train
@@ -161,51 +224,57 @@ def train(cfg:TrainConfig, # what to train
     t0, out = time.time(), Path(out_dir)
     device = pick_device(device)  # under torchrun: this process's device
     rank, n_proc = world()
-    if rank: barrier()  # rank 0 checks (and with `overwrite` clears) the folder first
-    mode = _check_run_dir(out, cfg, resume, overwrite)
-    if not rank: barrier()
-    ds, stores = open_data(data, specs, splits=_splits(cfg))
-    ds = apply_overrides(ds, cfg.relabel)
-    progress = _bars(progress) if not rank else False
-    talk = say if progress else (lambda m: None)
-    own = cfg.budget is not None and job is None and mode != 'resume'
-    run_cfg, job_cbs = cfg, []
-    if mode == 'resume' and cfg.budget is not None:  # the plan it started with
-        run_cfg = TrainConfig.from_dict(json.loads((out/'config.json').read_text())['config'])
-    elif cfg.budget is not None:
-        if own: job = Budget(cfg, (ds, stores), 1, start=t0, device=device, say=talk)
-        run_cfg, job_cbs = job.next_stage()
-    else: talk(f'training {out} on {device_name(device)}')
-    learn, meta, state = _learner(run_cfg, ds, stores, out, mode, device, progress, talk, job, job_cbs + list(cbs or []))
-    if mode == 'resume':
-        learn.load('last', with_opt=True, weights_only=False)
-        learn.resume_epoch = state['epochs_done']
-    if learn.resume_epoch < run_cfg.epochs:
-        if progress is True: learn.fit_one_cycle(run_cfg.epochs, run_cfg.lr_max)
-        else:
-            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(run_cfg.epochs, run_cfg.lr_max)
-    if not rank and not (out/'models'/'last.pth').exists():  # stopped (by the budget) inside its first epoch: keep what it learned
-        save_model(out/'models'/'last.pth', learn.model, learn.opt, with_opt=True)
-    barrier()  # the files rank 0 wrote are there for every process to read
-    res = _finish(learn, run_cfg, out, ds, meta, t0, plots and not rank, valid_predict_fn)
-    if job_cbs and not rank: _write_pace(out, job_cbs[0], run_cfg, res)
-    if job is not None:
-        job.observe()
-        talk(f'{out}: trained in {res.seconds/60:.1f} min' + (f' (planned {job.stage_s/60:.1f})' if job_cbs else ''))
-        if own: job.report()
-    return res
+    with _run_lock(out):  # one writer per run folder, from its check to its last file
+        if rank: barrier()  # rank 0 checks (and with `overwrite` clears) the folder first
+        mode = _check_run_dir(out, cfg, resume, overwrite)
+        if not rank: barrier()
+        ds, stores = open_data(data, specs, splits=_splits(cfg))
+        ds = apply_overrides(ds, cfg.relabel)
+        if mode == 'resume': _check_vocab(out, ds)
+        progress = _bars(progress) if not rank else False
+        talk = say if progress else (lambda m: None)
+        own = cfg.budget is not None and job is None and mode != 'resume'
+        run_cfg, job_cbs = cfg, []
+        if mode == 'resume' and cfg.budget is not None:  # the plan it started with, as its pacer last re-planned it
+            run_cfg = TrainConfig.from_dict(_read_json(out/'config.json')['config'])
+            run_cfg = run_cfg.replace(epochs=_read_json(out/'state.json').get('n_epoch', run_cfg.epochs))
+        elif cfg.budget is not None:
+            if own: job = Budget(cfg, (ds, stores), 1, start=t0, device=device, say=talk)
+            run_cfg, job_cbs = job.next_stage()
+        else: talk(f'training {out} on {device_name(device)}')
+        learn, meta, state = _learner(run_cfg, ds, stores, out, mode, device, progress, talk, job, job_cbs + list(cbs or []))
+        if mode == 'resume':
+            _load(learn, 'last', with_opt=True)
+            learn.resume_epoch = state['epochs_done']
+        if learn.resume_epoch < run_cfg.epochs:
+            if progress is True: learn.fit_one_cycle(run_cfg.epochs, run_cfg.lr_max)
+            else:
+                with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(run_cfg.epochs, run_cfg.lr_max)
+        if job_cbs and learn.n_epoch != run_cfg.epochs:  # the pacer re-planned the epochs: config.json holds the plan that ran
+            run_cfg = run_cfg.replace(epochs=learn.n_epoch)
+            if not rank: _write_config(out, run_cfg, meta)
+        if not rank and not (out/'models'/'last.pth').exists():  # stopped (by the budget) inside its first epoch: keep what it learned
+            save_weights(out/'models'/'last.pth', learn.model, learn.opt)
+        barrier()  # the files rank 0 wrote are there for every process to read
+        res = _finish(learn, run_cfg, out, ds, meta, t0, plots and not rank, valid_predict_fn)
+        if job_cbs and not rank: _write_pace(out, job_cbs[0], run_cfg, res)
+        if job is not None:
+            job.observe()
+            talk(f'{out}: trained in {res.seconds/60:.1f} min' + (f' (planned {job.stage_s/60:.1f})' if job_cbs else ''))
+            if own: job.report()
+        return res
 
 # %% ../nbs/07d_train.ipynb #c2e161b3
 def _finish(learn, cfg, out, ds, meta, t0, plots, valid_predict_fn=None):
     "Load the last weights, predict the held-out clips (when there are any), plot, and collect the result."
-    state = json.loads((out/'state.json').read_text()) if (out/'state.json').exists() else {}
+    state = _read_json(out/'state.json') if (out/'state.json').exists() else {}
     hist = pd.read_csv(out/'history.csv') if (out/'history.csv').exists() else pd.DataFrame()
-    if (out/'models'/'last.pth').exists(): learn.load('last', with_opt=False, weights_only=False)
+    if (out/'models'/'last.pth').exists(): _load(learn, 'last')
     preds = None
     if cfg.fold is not None and len(learn.dls.valid_ds):
         p = predict_dl(learn.model, learn.dls.valid, meta['n_classes'])
         preds = pd.DataFrame(p, columns=meta['vocab']); preds.insert(0, 'fname', learn.dls.valid_fnames)
-        if not rank_distrib(): preds.to_csv(out/'valid_preds.csv', index=False)
+        if not rank_distrib(): replace_file(out/'valid_preds.csv', lambda f: preds.to_csv(f, index=False))
     res = TrainResult(out, cfg, hist, state.get('best'), state.get('best_epoch'), state.get('last'), bool(state.get('finished')),
                       preds, learn, time.time() - t0)
     if valid_predict_fn is not None and preds is not None and (out/'models'/'last.pth').exists():
@@ -217,7 +286,7 @@ def _finish(learn, cfg, out, ds, meta, t0, plots, valid_predict_fn=None):
 def _fold_preds(r, which):
     "The validation clips' predictions of a fold's `which` weights (`train` already made those of `last`)."
     if which == 'last' or r.valid_preds is None: return r.valid_preds if r.valid_preds is not None else pd.DataFrame(columns=['fname', *r.learn.dls.vocab])
-    r.learn.load(which, with_opt=False)
+    _load(r.learn, which)
     p = pd.DataFrame(predict_dl(r.learn.model, r.learn.dls.valid, r.learn.dls.n_classes), columns=list(r.learn.dls.vocab))
     p.insert(0, 'fname', r.valid_preds.fname.values)
     return p
@@ -235,33 +304,34 @@ def train_folds(cfg:TrainConfig, # the config; its `fold` is replaced by each fo
     folds = list(range(cfg.n_folds) if folds is None else folds)
     for f in folds: cfg.replace(fold=f).check()  # every fold index valid before any work
     t0, out = time.time(), Path(out_dir)
-    ds, stores = open_data(data, specs, splits=_splits(cfg))
-    ds = apply_overrides(ds, cfg.relabel)  # the out-of-fold truth is the reviewed labels
-    own = job is None and cfg.budget is not None
-    if own:  # one plan for every fold; on resume, for the folds not yet finished
-        todo = [f for f in folds if not (kwargs.get('resume') and _finished(out/f'fold{f}'))]
-        talk = say if _bars(kwargs.get('progress', True)) else (lambda m: None)
-        if todo: job = Budget(cfg.replace(fold=todo[0]), (ds, stores), len(todo), start=t0, device=kwargs.get('device'), say=talk)
-    results, parts = {}, []
-    for f in folds:
-        r = train(cfg.replace(fold=f), (ds, stores), out/f'fold{f}', job=job, **kwargs)
-        parts.append(_fold_preds(r, which))
-        results[f], r.learn = r, None
-    oof = pd.concat(parts, ignore_index=True)
-    order = pd.Series(np.arange(len(ds.curated)), index=ds.curated.fname)
-    oof = oof.iloc[np.argsort(order[oof.fname].to_numpy())].reset_index(drop=True)
-    score = lwlrap(oof[ds.vocab].to_numpy(), _valid_truth(ds, oof.fname))
-    per_fold = {int(f): r.best for f, r in results.items()}
-    if not rank_distrib():
-        oof.to_csv(out/'oof.csv', index=False)
-        (out/'oof.json').write_text(json.dumps(dict(lwlrap=score, which=which, folds=folds, best_per_fold=per_fold), indent=1))
-    if job is not None and own: job.report()
-    return dict(lwlrap=score, oof=oof, results=results)
+    with _run_lock(out):  # one job per folder of folds (each fold's `train` holds its own)
+        ds, stores = open_data(data, specs, splits=_splits(cfg))
+        ds = apply_overrides(ds, cfg.relabel)  # the out-of-fold truth is the reviewed labels
+        own = job is None and cfg.budget is not None
+        if own:  # one plan for every fold; on resume, for the folds not yet finished
+            todo = [f for f in folds if not (kwargs.get('resume') and _finished(out/f'fold{f}'))]
+            talk = say if _bars(kwargs.get('progress', True)) else (lambda m: None)
+            if todo: job = Budget(cfg.replace(fold=todo[0]), (ds, stores), len(todo), start=t0, device=kwargs.get('device'), say=talk)
+        results, parts = {}, []
+        for f in folds:
+            r = train(cfg.replace(fold=f), (ds, stores), out/f'fold{f}', job=job, **kwargs)
+            parts.append(_fold_preds(r, which))
+            results[f], r.learn = r, None
+        oof = pd.concat(parts, ignore_index=True)
+        order = pd.Series(np.arange(len(ds.curated)), index=ds.curated.fname)
+        oof = oof.iloc[np.argsort(order[oof.fname].to_numpy())].reset_index(drop=True)
+        score = lwlrap(oof[ds.vocab].to_numpy(), _valid_truth(ds, oof.fname))
+        per_fold = {int(f): r.best for f, r in results.items()}
+        if not rank_distrib():
+            replace_file(out/'oof.csv', lambda f: oof.to_csv(f, index=False))
+            replace_file(out/'oof.json', lambda f: f.write(json.dumps(dict(lwlrap=score, which=which, folds=folds, best_per_fold=per_fold), indent=1)))
+        if job is not None and own: job.report()
+        return dict(lwlrap=score, oof=oof, results=results)
 
 # %% ../nbs/07d_train.ipynb #c766c5ea
 def _finished(run_dir):
     s = Path(run_dir)/'state.json'
-    return s.exists() and bool(json.loads(s.read_text()).get('finished'))
+    return s.exists() and bool(_read_json(s).get('finished'))
 
 # %% ../nbs/07d_train.ipynb #c3e95c9d
 _OLD = ['PRECISIONS', 'NOISY_LOSSES', 'CPU_DEMO', 'CPU_LADDER', 'CPU_EFFICIENCY', 'MIN_PASSES', 'MIXUP_PASSES', 'RUN_FILES', 'OVERRIDE_ACTIONS', 'SAFETY', 'CKPT_S', 'MAX_EPOCHS', 'MIN_EPOCHS', 'PLANNED', 'TrainConfig', 'machine_gflops', 'train_gflop', 'cpu_recipe', 'native_bf16', 'open_data', 'NoisyFlagged', 'make_dls', 'run_meta', 'read_overrides', 'apply_overrides', 'RunCheckpoints', 'HistoryCSV', 'TagLearner', 'TrainResult', 'plot_history', 'save_plots', 'MixedPrecisionAny', 'run_callbacks', 'StepTimer', 'SeenLwLRAP', 'EpochLine', 'Speed', 'measure_speed', 'plan_stage', 'BudgetPacer', 'Budget', 'world', 'init_distributed', 'barrier', 'broadcast', 'RankDL', 'RankTrainer', 'RankLog', 'predict_dl', 'say', 'train', 'load_run', 'load_model', 'window_dl', 'predict_windows', 'label_ranks', 'select_noisy', 'SelectionResult', 'noisy_selection', 'logmel_stats', 'baseline_model', 'baseline_logreg', 'train_folds', 'run_dirs', 'load_models', 'train_cli']  # `train`'s public names before the split into config, learner, budget, distributed, inference, noisy, baseline, cli
