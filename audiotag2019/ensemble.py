@@ -4,6 +4,7 @@
 
 # %% ../nbs/09_ensemble.ipynb #daff11ba
 from __future__ import annotations
+import os
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from .loss import lwlrap
 from .tta import probs_table
 
 # %% auto #0
-__all__ = ['SubmissionError', 'check_table', 'check_probs', 'check_weights', 'align_tables', 'average_tables',
+__all__ = ['PRED_EXTS', 'SubmissionError', 'check_table', 'check_probs', 'check_weights', 'align_tables', 'average_tables',
            'fit_blend_weights', 'blend_tables', 'blend_report', 'save_preds', 'load_preds', 'oof_blend',
            'validate_submission', 'write_submission', 'score_submission']
 
@@ -162,20 +163,48 @@ def blend_report(probs, # `(M, N, C)` out-of-fold probabilities
     return dict(models=[lwlrap(p, truth) for p in probs], mean=lwlrap(probs.mean(0), truth), fitted=lwlrap(_blend(probs, w), truth),
                 honest=lwlrap(honest, truth), weights=w)
 
+# %% ../nbs/09_ensemble.ipynb #b6059b05
+PRED_EXTS = ('.csv', '.csv.gz', '.npz')  # the formats of a prediction file, by the end of its name
+
+def _out_path(path, # where an output goes
+              exts=None, # the name endings allowed (None: any)
+              what='an output', # how to call it in the message
+             ) -> Path:
+    "`path` if its folder exists (and its name ends in one of `exts`); otherwise a `DataError` saying what is wrong."
+    path = Path(path)
+    if exts and not path.name.lower().endswith(exts):
+        raise DataError(f'{path}: {what} must end in {", ".join(exts)}, not {"".join(path.suffixes) or "(no extension)"}')
+    if not path.parent.is_dir(): raise DataError(f'{path.parent}: no such folder (for {path.name}); create it first')
+    return path
+
+def _write_whole(path, # the file to (re)write
+                 write, # `write(f)` writes the whole content into the open file `f`
+                 binary=False, # binary mode (else text: UTF-8, line ends as written)
+                ) -> Path:
+    "Write `path` into a temporary file beside it, then rename it over `path`: a full disk leaves the old file (or none), never a cut one, and is one `DataError` line naming the file."
+    path = Path(path)
+    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    try:
+        with (open(tmp, 'wb') if binary else open(tmp, 'w', encoding='utf-8', newline='')) as f:
+            write(f); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e: raise DataError(f'{path}: cannot write it ({e.strerror or e}); make room (or write to another folder) and run the command again') from e
+    finally: tmp.unlink(missing_ok=True)
+    return path
+
 # %% ../nbs/09_ensemble.ipynb #3bfc5c98
 def save_preds(df, # a prediction table
                path, # `.csv`, `.csv.gz` or `.npz`
               ) -> Path:
-    "Write a prediction table to `path` (csv, or npz with `fname`, `probs`, `vocab`)."
+    "Write a prediction table to `path` (csv, gzipped csv, or npz with `fname`, `probs`, `vocab`), whole."
     check_table(df)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = _out_path(path, PRED_EXTS, 'a prediction file')
     cols = [c for c in df.columns if c != 'fname']
-    if path.suffix == '.npz':
-        with open(path, 'wb') as f:  # an open file: numpy would otherwise append .npz to a name that lacks it
-            np.savez(f, fname=df.fname.to_numpy(str), probs=df[cols].to_numpy(np.float32), vocab=np.array(cols, dtype=str))
-    else: df.to_csv(path, index=False, lineterminator='\n')
-    return path
+    name = path.name.lower()
+    if name.endswith('.npz'):  # into an open file: numpy would otherwise append .npz to a name that lacks it
+        return _write_whole(path, lambda f: np.savez(f, fname=df.fname.to_numpy(str), probs=df[cols].to_numpy(np.float32), vocab=np.array(cols, dtype=str)), True)
+    if name.endswith('.gz'): return _write_whole(path, lambda f: df.to_csv(f, index=False, lineterminator='\n', compression='gzip'), True)
+    return _write_whole(path, lambda f: df.to_csv(f, index=False, lineterminator='\n'))
 
 def load_preds(path, # a file written by `save_preds` (or any csv with `fname` + class columns)
               ) -> pd.DataFrame:
@@ -280,8 +309,7 @@ def write_submission(preds, # a prediction table, or an `(N, C)` array of probab
     if miss: raise SubmissionError(f'submission: missing clip(s) {_examples(miss)}')
     sub = tab.set_index('fname').loc[sample.fname, classes].reset_index()
     sub = validate_submission(sub, sample)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    sub.to_csv(out, index=False, lineterminator='\n')
+    _write_whole(_out_path(out, what='a submission'), lambda f: sub.to_csv(f, index=False, lineterminator='\n'))
     return sub
 
 # %% ../nbs/09_ensemble.ipynb #ad0f255a
