@@ -5,11 +5,11 @@
 # %% ../nbs/07c_budget.ipynb #01b85b6c
 from __future__ import annotations
 import contextlib, os, tempfile, time, warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import numpy as np
 from . import core  # before fastai: its warning filter
 from fastai.learner import Learner
-from fastai.callback.core import CancelFitException
+from fastai.callback.core import CancelFitException, CancelTrainException
 from fastai.torch_core import rank_distrib, num_distrib
 from .augment import N_FLIPS
 from .model import get_model
@@ -35,18 +35,34 @@ class Speed:
 def _splits(cfg): return ('train_curated', 'train_noisy') if cfg.noisy_fnames is not None else ('train_curated',)
 
 # %% ../nbs/07c_budget.ipynb #f0d28eb2
+def _steady(steps, n):
+    "The last `n` batch times if they agree (the slowest within 2× of the fastest: a pace a burst of load has left), else None."
+    w = steps[-n:]
+    return w if len(w) == n and max(w) <= 2 * min(w) else None
+
+class _SteadyTimer(StepTimer):
+    "A `StepTimer` that ends its epoch's training once the last `n` timed batches agree (`_steady`), or once `max_s` seconds are timed."
+    def __init__(self, skip, n, max_s): super().__init__(); self.skip, self.n, self.max_s = skip, n, max_s
+    def after_batch(self):
+        super().after_batch()
+        t = self.steps[self.skip:]
+        if self.training and (_steady(t, self.n) or (len(t) >= self.n and sum(t) >= self.max_s)): raise CancelTrainException()
+    def pace(self): return float(np.median(self.steps[self.skip:][-self.n:]))
+
 def measure_speed(cfg:TrainConfig, # the config to time (its epochs and batches are ignored)
                   data, # dataset root, `FATDataset`, or `(FATDataset, stores)`
-                  steps=8, # timed training batches ...
+                  steps=8, # timed training batches in a row that agree ...
                   warmup=2, # ... after this many untimed ones
+                  max_steps=None, # at most this many timed batches (default `4 * steps`) ...
+                  max_s=5., # ... or this many seconds of them (at least `steps` batches): then the last `steps`, agreeing or not
                   device=None, specs=None,
                  ) -> Speed:
-    "Time the first training batches and one validation pass of `cfg` on this machine (a throwaway model; nothing is saved)."
+    "Time training batches and one validation pass of `cfg` on this machine (a throwaway model; nothing is saved): the median of `steps` batches in a row that agree."
     ds, stores = open_data(data, specs, splits=_splits(cfg))
     t0 = time.perf_counter()
     n = max(1, num_distrib())  # under N processes rank 0 times, alone, the step of one process: bs / N items
-    c = cfg.replace(bs=cfg.bs // n, n_batches=warmup + steps, fold=0 if cfg.fold is None else cfg.fold)
-    timer = StepTimer()
+    c = cfg.replace(bs=cfg.bs // n, n_batches=warmup + (max_steps or 4 * steps), fold=0 if cfg.fold is None else cfg.fold)
+    timer = _SteadyTimer(warmup, steps, max_s)
     with tempfile.TemporaryDirectory() as tmp, _alone():
         dls = make_dls(c, ds, stores, device=device)
         learn = Learner(dls, get_model(c.arch, n_out=dls.n_out, sa=c.sa, width=c.width), loss_func=get_loss(c.loss), path=tmp,
@@ -55,7 +71,7 @@ def measure_speed(cfg:TrainConfig, # the config to time (its epochs and batches 
         with learn.no_bar(), learn.no_logging(): learn.fit(1, c.lr_max)
     nv = len(dls.valid_ds)
     n_train = len(dls.train_fnames) * (N_FLIPS if c.flips else 1)
-    return Speed(timer.step_s(warmup), nv / timer.valid[0] if nv and timer.valid[0] > 0 else float('inf'), setup,  # n_train: global,
+    return Speed(timer.pace(), nv / timer.valid[0] if nv and timer.valid[0] > 0 else float('inf'), setup,  # n_train: global,
                  n_train, nv // n if cfg.fold is not None else 0)  # as the batch; each process validates its 1/N
 
 # %% ../nbs/07c_budget.ipynb #91736e19
@@ -76,11 +92,14 @@ MAX_EPOCHS = 30 # a budgeted stage has at most this many epochs (more time: long
 MIN_EPOCHS = 4 # ... and at least this many where validation leaves room: the pacer corrects the plan from the second epoch on
 
 # %% ../nbs/07c_budget.ipynb #ebefec49
-def plan_stage(cfg:TrainConfig, speed:Speed, seconds, epochs=None) -> tuple:
+def plan_stage(cfg:TrainConfig, speed:Speed, seconds,
+               epochs=None, # the stage's epochs, if fixed
+               epoch_s=None, # seconds of an epoch besides its batches (validation, checkpoints), if known; default: estimated from `speed`
+              ) -> tuple:
     "`(epochs, n_batches, expected seconds)` of one training stage of `cfg` that fits in `seconds` (`epochs` fixed if given)."
     infer = speed.valid_items / speed.infer_img_s
     fixed = speed.setup_s + 2 * infer + 3  # set-up; the final validation and out-of-fold predictions; plots
-    per_epoch = infer + CKPT_S  # validation pass and checkpoints
+    per_epoch = infer + CKPT_S if epoch_s is None else epoch_s  # validation pass and checkpoints
     avail = seconds - fixed
     if epochs is None:
         one_pass = max(1, speed.train_items // cfg.bs)
@@ -95,28 +114,63 @@ def plan_stage(cfg:TrainConfig, speed:Speed, seconds, epochs=None) -> tuple:
 
 # %% ../nbs/07c_budget.ipynb #d90b729a
 class BudgetPacer(StepTimer):
-    "Keep a stage on time: before each epoch, fit its batches to the time left at the pace measured so far; stop at the job's deadline."
+    "Keep a stage on time: after its first epoch, re-plan its epochs when the pace is over 2× off the plan's; before each epoch, fit its batches to the time left; stop at the job's deadline."
     order = 98
     def __init__(self, stage_end, # when the stage should end (its final predictions included)
                  deadline, # when the whole job must end: training stops there (with a warning)
                  tail_s=0., # seconds the stage needs after its last epoch
-                 max_batches=None): # upper bound of batches per epoch
-        super().__init__(); self.stage_end, self.deadline, self.tail_s, self.max_batches = stage_end, deadline, tail_s, max_batches
-        self.batches = []  # batches per epoch, as run
+                 max_batches=None, # upper bound of batches per epoch (a re-plan raises it to 8× its own batches)
+                 plan=None, # `(cfg, speed)` the stage's epochs were planned on; None: its epochs stay
+                 say=print): # where the re-plan line goes
+        super().__init__(); self.stage_end, self.deadline, self.tail_s, self.max_batches, self.plan, self.say = stage_end, deadline, tail_s, max_batches, plan, say
+        self.batches, self.replanned, self.extra, self.tried = [], None, [], False  # batches per epoch, as run; the re-plan's line; seconds of each epoch besides its batches
+    def before_fit(self): self.t0 = self._te = time.time(); self._n0 = 0
+    def _epoch_end(self):
+        "Record the seconds the epoch that just ended spent besides its batches (validation, checkpoints, history)."
+        now = time.time()
+        if self.epoch > 0: self.extra.append(max(0., now - self._te - sum(self.steps[self._n0:])))
+        self._te, self._n0 = now, len(self.steps)
+    def _pace(self):
+        "Median seconds per batch of the last 50 (the first, which warms up, left out); None before there are three."
+        return float(np.median(self.steps[1:][-50:])) if len(self.steps) >= 3 else None
+    def _replan(self):
+        "The stage's epochs as the plan would have chosen them at the pace of its first epoch, when that is over 2× off the measured one; else None."
+        cfg, speed = self.plan
+        s = self._pace()
+        if s is None or 0.5 <= s / speed.step_s <= 2: return None
+        try: e, nb, _ = plan_stage(cfg, replace(speed, step_s=s, setup_s=0.), self.stage_end - self.t0, epoch_s=self.extra[-1] if self.extra else None)
+        except ValueError: return None
+        e = int(np.clip(e, self.epoch + 1, MAX_EPOCHS))
+        self.max_batches = max(self.max_batches or 0, 8 * nb)  # the bound the plan would have had at this pace
+        self.replanned = (f're-planned: measured {s:.2f} s per batch, not {speed.step_s:.2f} s: '
+                          + (f'{e} epochs instead of {self.n_epoch}' if e != self.n_epoch else f'{e} epochs as planned, of up to {8 * nb} batches each'))
+        return e
     def before_epoch(self):
-        super().before_epoch()
+        self._epoch_end(); super().before_epoch()
         self.batches.append(len(self.dls.train))
-        nb, stop = None, False
+        nb, stop, n_epoch = None, False, None
         if self.epoch > 0 and time.time() > self.deadline: stop = True  # processes stop together, at an epoch's start
-        elif len(self.steps) >= 3:  # the plan's numbers until there is a pace of our own
-            # fastai's schedule advances 1/n_epoch per epoch whatever its length, so the one-cycle stays whole
-            per = (self.stage_end - self.tail_s - time.time()) / (self.n_epoch - self.epoch) - (np.median(self.valid) if self.valid else 0)
-            nb = int(np.clip(per / np.median(self.steps[-50:]), 1, self.max_batches or np.inf))
-        nb, stop = broadcast((nb, stop))  # rank 0's clock decides for every process
+        else:
+            s = self._pace()  # the plan's numbers until there is a pace of our own
+            if s is not None and self.epoch >= 1 and self.plan is not None and not self.tried:  # once: the first epoch start with a pace
+                self.tried = True
+                if not rank_distrib(): n_epoch = self._replan()
+            if s is not None:  # fastai's schedule advances 1/n_epoch per epoch whatever its length, so the one-cycle stays whole
+                per = (self.stage_end - self.tail_s - time.time()) / ((n_epoch or self.n_epoch) - self.epoch) - (np.median(self.extra) if self.extra else 0)
+                nb = int(np.clip(per / s, 1, self.max_batches or np.inf))
+        nb, stop, n_epoch = broadcast((nb, stop, n_epoch))  # rank 0's clock decides for every process
         if stop: self._stop()
+        if n_epoch is not None: self._set_epochs(n_epoch)
         dl, n = _inner(self.dls.train), max(1, num_distrib())
         if nb is not None and getattr(dl, 'n_batches', None) is not None:
             dl.n_batches, dl.n, self.batches[-1] = nb * n, nb * n * dl.bs, nb
+    def _set_epochs(self, n):
+        "The fit re-planned to `n` epochs: fastai's one-cycle follows `pct_train` (epoch / n_epoch), set again for this epoch."
+        self.learn.n_epoch, self.learn.pct_train = n, self.epoch / n
+        if self.replanned: self.say(self.replanned)
+        mb = getattr(getattr(self.learn, 'progress', None), 'mbar', None)  # fastai's bar, when there is one
+        for b in (mb, getattr(mb, 'main_bar', None)):
+            if b is not None: b.total = n
     def _stop(self):
         warnings.warn(f'the time budget ran out at epoch {self.epoch + 1} of {self.n_epoch}: training stopped before the end of its schedule')
         raise CancelFitException()
@@ -136,13 +190,14 @@ class Budget:
                  stages=1, # training stages in the job (folds; curated + retrain)
                  extra_images=0, # images predicted outside the stages (e.g. the noisy clips), at the inference rate
                  start=None, # when the job started (default: now)
-                 device=None, say=print):
+                 device=None, say=print,
+                 speed=None): # a `Speed` measured already (default: `measure_speed` now)
         self.cfg, self.start, self.seconds, self.say = cfg, time.time() if start is None else start, 60. * cfg.budget, say
         self.device = pick_device(device)
         plan = None
         if not rank_distrib():  # rank 0 times and plans; every process gets its plan
             for attempt in (0, 1):  # a second measurement when the first says nothing fits (a burst of load from elsewhere)
-                speed = measure_speed(cfg, data, device=self.device)
+                speed = speed if speed is not None and not attempt else measure_speed(cfg, data, device=self.device)
                 per = (SAFETY * self.left() - extra_images / speed.infer_img_s) / stages
                 try: plan = (speed, *plan_stage(cfg, speed, per)); break
                 except ValueError as e:
@@ -150,6 +205,7 @@ class Budget:
         plan = broadcast(plan)
         if isinstance(plan, Exception): raise plan
         self.speed, self.epochs, nb, self.stage_s = plan
+        self.plan_step = self.speed.step_s  # the pace the epochs were planned on
         self.stages, self.done, self.extra_s = stages, 0, extra_images / self.speed.infer_img_s
         self.plan = cfg.replace(epochs=self.epochs, n_batches=nb)
         c = self.plan
@@ -161,15 +217,23 @@ class Budget:
     def elapsed(self): return time.time() - self.start
 
     def next_stage(self) -> tuple:
-        "`(config, callbacks)` of the next stage: its batches per epoch re-planned on the time left, and its `BudgetPacer`."
+        "`(config, callbacks)` of the next stage: its batches per epoch re-planned on the time left (its epochs too, when the pace seen is over 2× off the plan's), and its `BudgetPacer`."
         left = self.stages - self.done
         per = (SAFETY * self.left() - self.extra_s) / left
-        try: nb = plan_stage(self.cfg, self.speed, per, epochs=self.epochs)[1]
+        epochs = self.epochs
+        if not 0.5 <= self.speed.step_s / self.plan_step <= 2:  # the stages so far ran at another pace than the epochs were planned on
+            try: epochs = plan_stage(self.cfg, self.speed, per)[0]
+            except ValueError: pass
+        try: nb = plan_stage(self.cfg, self.speed, per, epochs=epochs)[1]
         except ValueError: nb = 1  # behind schedule: the shortest stage; the pacer stops it at the deadline if need be
-        nb = broadcast(nb)
+        nb, epochs = broadcast((nb, epochs))
+        if epochs != self.epochs:
+            self.say(f're-planned: measured {self.speed.step_s:.2f} s per batch, not {self.plan_step:.2f} s: {epochs} epochs instead of {self.epochs}')
+            self.epochs, self.plan_step, self.plan = epochs, self.speed.step_s, self.plan.replace(epochs=epochs)
         self.done += 1
         tail = 2 * self.speed.valid_items / self.speed.infer_img_s + 3
-        self.timer = BudgetPacer(time.time() + per, self.start + self.seconds - self.extra_s - (left - 1) * self.stage_s * 0.5, tail, 8 * nb)
+        self.timer = BudgetPacer(time.time() + per, self.start + self.seconds - self.extra_s - (left - 1) * self.stage_s * 0.5, tail, 8 * nb,
+                                 plan=(self.cfg, self.speed), say=self.say)
         return self.plan.replace(n_batches=nb), [self.timer]
 
     def observe(self):

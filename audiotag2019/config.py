@@ -93,6 +93,8 @@ def check(self:TrainConfig):
     if self.precision not in PRECISIONS: raise ValueError(f'unknown precision {self.precision!r}; choose one of {list(PRECISIONS)}')
     if self.budget is not None and not (isinstance(self.budget, (int, float)) and not isinstance(self.budget, bool) and self.budget > 0):
         raise ValueError(f'budget must be None or a positive number of minutes, got {self.budget!r}')
+    if self.budget is not None and not self.budget <= 7 * 24 * 60:  # inf too: a plan needs an end
+        raise ValueError(f'budget must be at most {7 * 24 * 60} minutes (a week), got {self.budget!r}')
     return self
 
 # %% ../nbs/07_config.ipynb #e65672f0
