@@ -264,7 +264,8 @@ def predict(run:str, # a training run folder (from `audiotag2019 train`; a `--fo
     "Tag audio with a trained model: per-clip probabilities (TTA) to a csv, and the top tags of each file."
     if top < 1: raise ValueError(f'--top must be at least 1, got {top}')
     dev = pick_device(device)
-    tab, problems = predict_folder(run, src, specs, which, reduce, not no_flips, progress=not quiet, device=dev)
+    with _warnings_to_stderr():  # e.g. an unfinished run: one plain line
+        tab, problems = predict_folder(run, src, specs, which, reduce, not no_flips, progress=not quiet, device=dev)
     print(_found_line(src, tab.attrs))
     save_preds(tab, out)
     tt = top_tags(tab, top)
@@ -304,7 +305,8 @@ def ensemble(preds:Param('prediction files (from `predict`) or training run fold
     for p in preds:
         if Path(p).is_dir():  # a training run (or a fold ensemble): predict the test clips
             if root is None: raise ValueError(f'{p} is a training run: give --root to predict its test clips')
-            tab, problems = predict_folder(p, root, progress=not quiet, device=pick_device(device))
+            with _warnings_to_stderr():  # e.g. an unfinished run: one plain line
+                tab, problems = predict_folder(p, root, progress=not quiet, device=pick_device(device))
             print(f'{p}: ' + _summary_line(tab.attrs, problems))
             for f, m in problems.items(): print(f'not predicted: {f}: {m}', file=sys.stderr)
             if problems: raise ClipsFailed(f'{p}: {len(problems)} test clip(s) could not be decoded ({", ".join(list(problems)[:5])}); a submission needs every test clip')

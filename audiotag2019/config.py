@@ -83,6 +83,7 @@ def check(self:TrainConfig):
     for k in ('bs', 'epochs', 'size'):
         v = getattr(self, k)
         if not (isinstance(v, int) and v > 0): raise ValueError(f'{k} must be a positive int, got {v!r}')
+    if self.size < 32: raise ValueError(f'size must be at least 32 pixels (the xresnet halves it five times), got {self.size}')
     if self.n_batches is not None and not (isinstance(self.n_batches, int) and self.n_batches > 0):
         raise ValueError(f'n_batches must be None or a positive int, got {self.n_batches!r}')
     if not 0 <= self.mixup_lo <= self.mixup_hi <= 1: raise ValueError(f'need 0 ≤ mixup_lo ≤ mixup_hi ≤ 1, got {self.mixup_lo}, {self.mixup_hi}')

@@ -89,4 +89,4 @@ class RankLog(Callback):
         h = hashlib.md5()
         for p in m.state_dict().values(): h.update(p.detach().cpu().contiguous().numpy().tobytes())
         self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder/f'rank{rank_distrib()}.json').write_text(json.dumps(dict(rank=rank_distrib(), world=num_distrib(), items=self.epochs, weights_md5=h.hexdigest())))
+        (self.folder/f'rank{rank_distrib()}.json').write_text(json.dumps(dict(rank=rank_distrib(), world=num_distrib(), device=str(next(m.parameters()).device), items=self.epochs, weights_md5=h.hexdigest())))

@@ -15,7 +15,7 @@ from .augment import N_FLIPS
 from .data import SpecList, apply_overrides
 from .config import TrainConfig
 from .distributed import barrier, pick_device
-from .learner import open_data, say, _bars
+from .learner import open_data, say, _bars, replace_file
 from .budget import Budget
 from .train import train, TrainResult, _finished
 from .inference import load_model, predict_windows
@@ -110,9 +110,9 @@ def noisy_selection(cfg:TrainConfig, # the config of both stages (its `noisy_fna
         rep.update(n_correct=int(c.sum()), n_kept_correct=int(c[keep].sum()), base_rate=float(c.mean()),
                    precision=float(c[keep].mean()) if keep.any() else None, recall=float(c[keep].sum() / max(c.sum(), 1)))
     if not rank_distrib():
-        tab.to_csv(out/'noisy_scores.csv', index=False)
-        tab.loc[keep, ['fname', 'labels']].to_csv(out/'noisy_kept.csv', index=False)
-        (out/'selection.json').write_text(json.dumps(rep, indent=1))
+        replace_file(out/'noisy_scores.csv', lambda f: tab.to_csv(f, index=False))  # each written whole (a temporary file, renamed)
+        replace_file(out/'noisy_kept.csv', lambda f: tab.loc[keep, ['fname', 'labels']].to_csv(f, index=False))
+        replace_file(out/'selection.json', lambda f: f.write(json.dumps(rep, indent=1)))
     barrier()  # stage 2 reads noisy_kept.csv
     res = SelectionResult(stage1, tab, tab.fname[keep].tolist(), rep)
     if retrain: res.retrained = train(cfg.replace(noisy_fnames=str(out/'noisy_kept.csv')), (ds, stores), out/'curated+noisy', **kw)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The GPU check (under 8 minutes on one GPU): the cuda-flagged notebook cells and GPU tests, then the stage timings of
-# scripts/gpu_check.py as one table (spectrograms, loaders + augmentation, training step and TTA with the paper config).
+# The GPU check (under 10 minutes on one GPU): the cuda-flagged notebook cells and GPU tests, then the stage timings of
+# scripts/gpu_check.py as one table (spectrograms, loaders + augmentation, training step and TTA with the paper config,
+# the real `audiotag2019 run` command with the GPU's busy share, and a 2-process torchrun on this machine).
 # Usage: scripts/gpu_check.sh [gpu_check.py options]
 #        scripts/gpu_check.sh --dry   # any machine, tiny sizes, CPU: checks that the script runs (CI does this)
 set -euo pipefail

@@ -34,7 +34,11 @@ def main(minutes:float=5, # the budget of each job
         if only and name not in only.split(','): continue
         kw = dict(kw); folds = kw.pop('folds', 5)
         t0 = time.time()
-        s = run_job(root, out/name, budget=minutes, folds=folds, specs=out/'specs', progress='lines', resume=True, **kw)
+        for attempt in (0, 1):  # a plan refused at a busy moment (nothing fits at the pace measured then) is tried once more
+            try: s = run_job(root, out/name, budget=minutes, folds=folds, specs=out/'specs', progress='lines', resume=True, **kw); break
+            except ValueError as e:
+                if attempt or 'too short' not in str(e): raise
+                print(f'{name}: {e}; measuring again', flush=True)
         res[name] = dict(why=why, oof=s['oof_lwlrap'], test=s['test_lwlrap'], baseline=s['baseline_test_lwlrap'],
                          minutes=round((time.time() - t0) / 60, 1), config=s['config'], kept=s['selection']['n_kept'])
         out.mkdir(parents=True, exist_ok=True); (out/'tune.json').write_text(json.dumps(res, indent=1))
