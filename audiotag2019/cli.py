@@ -349,7 +349,7 @@ def run(root:str, # dataset root in the FSDKaggle2019 layout (train_curated.csv,
         out:str, # job folder: runs/, test_preds.csv, submission.csv, summary.json (and specs/)
         budget:float=None, # minutes for the whole job, stores and test predictions included (default: the preset's epochs)
         preset:str='auto', # auto (paper on a GPU, the CPU recipe otherwise), paper, cpu, cpu_demo
-        folds:int=5, # the final ensemble: this many fold models averaged (≥ 2), or 1: one model
+        folds:int=None, # the final ensemble: this many fold models averaged (≥ 2), or 1: one model (default: 3 on a CPU, 5 on a GPU)
         noisy:str='auto', # the noisy-clip selection stage: auto (when the root has noisy clips), true or false
         noisy_loss:str=None, # the kept noisy clips' loss: same (the method) or lsoft
         relabel:str=None, # overrides csv from a label review: changed labels replace the csv's, dropped clips are left out

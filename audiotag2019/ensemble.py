@@ -4,13 +4,13 @@
 
 # %% ../nbs/09_ensemble.ipynb #daff11ba
 from __future__ import annotations
-import os
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import DataError, read_labels_csv, labels2multihot, load_dataset
 from .loss import lwlrap
 from .tta import probs_table
+from .learner import replace_file  # a temporary file, renamed: never a cut output
 
 # %% auto #0
 __all__ = ['PRED_EXTS', 'SubmissionError', 'check_table', 'check_probs', 'check_weights', 'align_tables', 'average_tables',
@@ -177,21 +177,6 @@ def _out_path(path, # where an output goes
     if not path.parent.is_dir(): raise DataError(f'{path.parent}: no such folder (for {path.name}); create it first')
     return path
 
-def _write_whole(path, # the file to (re)write
-                 write, # `write(f)` writes the whole content into the open file `f`
-                 binary=False, # binary mode (else text: UTF-8, line ends as written)
-                ) -> Path:
-    "Write `path` into a temporary file beside it, then rename it over `path`: a full disk leaves the old file (or none), never a cut one, and is one `DataError` line naming the file."
-    path = Path(path)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    try:
-        with (open(tmp, 'wb') if binary else open(tmp, 'w', encoding='utf-8', newline='')) as f:
-            write(f); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e: raise DataError(f'{path}: cannot write it ({e.strerror or e}); make room (or write to another folder) and run the command again') from e
-    finally: tmp.unlink(missing_ok=True)
-    return path
-
 # %% ../nbs/09_ensemble.ipynb #3bfc5c98
 def save_preds(df, # a prediction table
                path, # `.csv`, `.csv.gz` or `.npz`
@@ -202,9 +187,9 @@ def save_preds(df, # a prediction table
     cols = [c for c in df.columns if c != 'fname']
     name = path.name.lower()
     if name.endswith('.npz'):  # into an open file: numpy would otherwise append .npz to a name that lacks it
-        return _write_whole(path, lambda f: np.savez(f, fname=df.fname.to_numpy(str), probs=df[cols].to_numpy(np.float32), vocab=np.array(cols, dtype=str)), True)
-    if name.endswith('.gz'): return _write_whole(path, lambda f: df.to_csv(f, index=False, lineterminator='\n', compression='gzip'), True)
-    return _write_whole(path, lambda f: df.to_csv(f, index=False, lineterminator='\n'))
+        return replace_file(path, lambda f: np.savez(f, fname=df.fname.to_numpy(str), probs=df[cols].to_numpy(np.float32), vocab=np.array(cols, dtype=str)), True)
+    if name.endswith('.gz'): return replace_file(path, lambda f: df.to_csv(f, index=False, lineterminator='\n', compression='gzip'), True)
+    return replace_file(path, lambda f: df.to_csv(f, index=False, lineterminator='\n'))
 
 def load_preds(path, # a file written by `save_preds` (or any csv with `fname` + class columns)
               ) -> pd.DataFrame:
@@ -309,7 +294,7 @@ def write_submission(preds, # a prediction table, or an `(N, C)` array of probab
     if miss: raise SubmissionError(f'submission: missing clip(s) {_examples(miss)}')
     sub = tab.set_index('fname').loc[sample.fname, classes].reset_index()
     sub = validate_submission(sub, sample)
-    _write_whole(_out_path(out, what='a submission'), lambda f: sub.to_csv(f, index=False, lineterminator='\n'))
+    replace_file(_out_path(out, what='a submission'), lambda f: sub.to_csv(f, index=False, lineterminator='\n'))
     return sub
 
 # %% ../nbs/09_ensemble.ipynb #ad0f255a

@@ -22,9 +22,11 @@ from .ensemble import average_tables, save_preds, write_submission, score_submis
 from .baseline import baseline_test
 
 # %% auto #0
-__all__ = ['predict_test', 'run_job']
+__all__ = ['FOLDS', 'predict_test', 'run_job']
 
 # %% ../nbs/09b_job.ipynb #b8ea00fa
+FOLDS = dict(cpu=3, paper=5)  # the final ensemble's folds: on a CPU 3 longer folds beat 5 on unseen sources (scripts/tune_unseen.py)
+
 def _config(preset, n_train, minutes, device, **kw) -> TrainConfig:
     "The job's config: `paper` on a GPU, the CPU recipe (sized on the data and the minutes of one stage) otherwise."
     if preset == 'auto': preset = 'cpu' if device.type == 'cpu' else 'paper'
@@ -53,13 +55,14 @@ def run_job(root, # dataset root in the FSDKaggle2019 layout (train_curated.csv,
             out, # job folder: runs/, test_preds.csv, submission.csv, summary.json (and specs/ unless `specs` is given)
             budget=None, # minutes for the whole job, stores and test predictions included; None: the preset's epochs
             preset='auto', # 'auto' (paper on a GPU, the CPU recipe otherwise), 'paper', 'cpu', 'cpu_demo'
-            folds=5, # the final ensemble: this many fold models averaged (≥ 2), or 1: one model
+            folds=None, # the final ensemble: this many fold models averaged (≥ 2), or 1: one model; None: `FOLDS` of the config (3 on a CPU, 5 on a GPU)
             select_noisy=None, # the noisy-clip stage; None: when the root has noisy clips
             specs=None, device=None, resume=False, overwrite=False, progress=True, # as in `train`
             **kw, # `TrainConfig` fields (seed, epochs, noisy_loss, relabel, arch, …)
            ) -> dict:
     "The method end to end on `root`: stores → curated model → noisy selection → fold ensemble → TTA → validated submission → summary."
     t0, out, device = time.time(), Path(out), pick_device(device)
+    if folds is None: folds = FOLDS['paper' if preset == 'paper' or (preset == 'auto' and device.type != 'cpu') else 'cpu']
     if not (isinstance(folds, int) and folds >= 1): raise ValueError(f'folds must be 1 (one model) or ≥ 2 (a fold ensemble), got {folds!r}')
     ds = load_dataset(root)
     if not (ds.root/'sample_submission.csv').exists(): raise DataError(f'{root}: no sample_submission.csv: nothing to submit')

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from .core import DataError, load_dataset, labels2multihot, split_labels
 from .loss import lwlrap, lwlrap_per_class
-from .ensemble import load_preds, _out_path, _write_whole
+from .ensemble import load_preds, _out_path
+from .learner import replace_file
 
 # %% auto #0
 __all__ = ['class_table', 'confusions', 'selection_table', 'plot_report', 'run_report']
@@ -131,6 +132,6 @@ def run_report(run, # a training run folder (`--fold cv`, a single run, or a noi
         page = '<!doctype html><html><head><meta charset="utf-8"><title>report: ' + html.escape(run.name) + '</title>' \
                '<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:80%}td,th{padding:2px 8px;border-bottom:1px solid #ddd}img{max-width:100%}</style>' \
                '</head><body>' + '\n'.join(parts) + '</body></html>'
-        _write_whole(_out_path(out, what='a report'), lambda f: f.write(page))  # whole, into a folder that exists
+        replace_file(_out_path(out, what='a report'), lambda f: f.write(page))  # whole, into a folder that exists
         res['out'] = str(out)
     return res

@@ -3,7 +3,7 @@ import errno, shutil
 from pathlib import Path
 import numpy as np
 import pytest
-import soundfile as sf
+from conftest import tone_files
 import audiotag2019.store as S  # build_store: where it opens files
 from audiotag2019.spectrogram import SpecStore, build_store, write_store
 from audiotag2019.core import DataError
@@ -12,12 +12,7 @@ SR = 44100
 
 @pytest.fixture(scope='module')
 def files(tmp_path_factory):
-    d = tmp_path_factory.mktemp('audio'); rng = np.random.default_rng(5); out = []
-    for i, dur in enumerate([0.5, 2.5, 1.0, 3.0, 0.2, 1.7, 2.2]):
-        n = int(dur*SR); t = np.arange(n)/SR
-        y = 0.3*np.sin(2*np.pi*rng.uniform(100, 3000)*t) + 0.05*rng.standard_normal(n)
-        sf.write(d/f'c{i}.wav', y.astype(np.float32), SR); out.append(d/f'c{i}.wav')
-    return out
+    return tone_files(tmp_path_factory.mktemp('audio'), [0.5, 2.5, 1.0, 3.0, 0.2, 1.7, 2.2], 5, 'c')
 
 @pytest.fixture(scope='module')
 def full(files, tmp_path_factory):

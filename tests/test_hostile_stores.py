@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import soundfile as sf
+from conftest import tone_files
 import audiotag2019.store as S  # build_store: where it calls `_prepare_file`
 from audiotag2019.spectrogram import SpecParams, SpecStore, build_store, build_dataset_stores
 from audiotag2019.core import DataError
@@ -14,12 +14,7 @@ DURS = [0.3, 2.5, 1.0, 3.0, 0.1, 1.7, 4.0, 2.0]
 
 @pytest.fixture(scope='module')
 def files(tmp_path_factory):
-    d = tmp_path_factory.mktemp('audio'); rng = np.random.default_rng(3); out = []
-    for i, dur in enumerate(DURS):
-        n = int(dur*SR); t = np.arange(n)/SR
-        y = 0.3*np.sin(2*np.pi*rng.uniform(100, 3000)*t) + 0.05*rng.standard_normal(n)
-        sf.write(d/f'clip{i}.wav', y.astype(np.float32), SR); out.append(d/f'clip{i}.wav')
-    return out
+    return tone_files(tmp_path_factory.mktemp('audio'), DURS, 3, 'clip')
 
 @pytest.fixture(scope='module')
 def full(files, tmp_path_factory):

@@ -18,7 +18,10 @@ def test_budgeted_run_logs_plan_epochs_and_time(tmp_path):
     assert len(plan) == 1 and 'xresnet10 width 0.5' in plan[0] and 'expected' in plan[0], r.stdout
     epochs = [l for l in lines if re.match(r'epoch \d+/\d+  train_loss ', l)]
     n = int(re.search(r'× (\d+) epochs', plan[0]).group(1))
-    assert len(epochs) == n and all(' ETA ' in l and ' job ' in l for l in epochs), r.stdout
+    replanned = [l for l in lines if l.startswith('re-planned: ')]  # a pace over 2x off the measured one (a loaded machine) re-plans once
+    if replanned: n = int(re.search(r': (\d+) epochs instead of', replanned[-1]).group(1))
+    stopped = 'the time budget ran out' in r.stderr  # the deadline came first: fewer epoch lines, said so
+    assert (len(epochs) == n or stopped and len(epochs) < n) and all(' ETA ' in l and ' job ' in l for l in epochs), r.stdout + r.stderr
     assert any(l.startswith('job done in ') for l in lines), r.stdout
     assert '\r' not in r.stdout and '█' not in r.stdout  # no progress-bar redraws in a log
     assert len(r.stdout) < 200 * (len(epochs) + 10)
