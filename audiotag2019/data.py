@@ -223,7 +223,8 @@ def read_overrides(src, # overrides csv (`fname,action,labels`) or a DataFrame o
                    vocab=None, # if given, every changed label must be one of these
                   ) -> pd.DataFrame:
     "The overrides of a label review, checked: one row per clip, a known action, labels for every `change`."
-    df = src.copy() if isinstance(src, pd.DataFrame) else pd.read_csv(src, dtype=str, keep_default_na=False)
+    try: df = src.copy() if isinstance(src, pd.DataFrame) else pd.read_csv(src, dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e: raise DataError(f'{src}: not an overrides csv ({type(e).__name__})') from None
     missing = [c for c in ('fname', 'action', 'labels') if c not in df.columns]
     if missing: raise DataError(f'{src}: overrides need the columns fname, action, labels; missing {missing}')
     df = df.fillna('')

@@ -165,8 +165,11 @@ def predict_folder(run, # a training run folder, or a `--fold cv` folder (its fo
     device = pick_device(device)
     models, meta = load_models(run, which, device)
     src = Path(src)
-    if not src.is_dir(): raise DataError(f'{src}: no such folder')
-    if _is_root(src):
+    if src.is_file():  # one audio file of the user's
+        if src.suffix.lower() not in AUDIO_EXTS: raise DataError(f'{src}: not an audio file (wav, flac, ogg or mp3)')
+        names, files, skipped = [src.name], [src], []
+    elif not src.is_dir(): raise DataError(f'{src}: no such file or folder')
+    elif _is_root(src):
         vocab = read_vocab(src)
         if list(vocab) != list(meta['vocab']):
             raise DataError(f'{run}: the model was trained on {meta["n_classes"]} classes, but {src} has {len(vocab)} '
