@@ -20,7 +20,7 @@ from fastai.callback.mixup import MixHandler
 __all__ = ['WINDOW', 'VALID_AT', 'FLIPS', 'N_FLIPS', 'flip_labels_to_classes', 'STATS', 'window_offset', 'spec_window',
            'split_flip_index', 'flip_spec', 'flip_targets', 'flip_vocab', 'flip_blocks_to_classes', 'flip_batch',
            'spec_item', 'AsImage', 'SpecZoom', 'ResizeBatch', 'SpecLighting', 'SpecToFloat', 'SpecNormalize',
-           'SpecBars', 'batch_tfms', 'mixed_target', 'MixTarget', 'MixUpUniform']
+           'SpecBars', 'SpecEQ', 'SpecBackground', 'batch_tfms', 'mixed_target', 'MixTarget', 'MixUpUniform']
 
 # %% ../nbs/03_augment.ipynb #1210f621
 WINDOW = 128  # frames per training window (2 s with the seed's hop), also the mel height
@@ -306,6 +306,61 @@ class SpecBars(RandTransform):
         b, c = cols.nonzero(as_tuple=True); x[b, :, :, c] = float(self.fill)  # whole columns
         return x
 
+# %% ../nbs/03_augment.ipynb #5857d57d
+class SpecEQ(RandTransform):
+    "A microphone drawn per image: an EQ curve over the mel bands (a tilt, peaks and dips) added in the log domain, and a band limit."
+    order = 45  # on the 0–1 scale, after zoom and lighting, before `SpecNormalize`
+    def __init__(self,
+                 p=0.5, # probability per image of an EQ curve
+                 tilt=0.12, # largest tilt: ± this much from the lowest to the highest band (0.12 ≈ ±10 dB of an 80 dB range)
+                 n_peaks=2, # peaks or dips per curve, at random bands, 3–15 % of the bands wide
+                 peak=0.08, # largest gain of a peak or dip
+                 p_band=0.25, # probability per image of a band limit
+                 min_band=0.5, # the band limit's edge lies between this share of the bands and the top
+                ):
+        if not (0 <= p <= 1 and 0 <= p_band <= 1 and 0 < min_band <= 1): raise ValueError('need p, p_band in [0, 1] and min_band in (0, 1]')
+        if tilt < 0 or peak < 0 or n_peaks < 0: raise ValueError('tilt, peak and n_peaks must be ≥ 0')
+        super().__init__(p=1.)
+        self.p_eq, self.tilt, self.n_peaks, self.peak, self.p_band, self.min_band = p, tilt, int(n_peaks), peak, p_band, min_band
+
+    def before_call(self, b, split_idx): self.do = True  # drawn per image in `encodes`
+
+    def curves(self, B, H, device) -> tuple:
+        "The added curve `(B, H)` and the band-limit gain `(B, H)` of one draw (a gain of 1 below the edge, fading to 0 past it)."
+        u, bands = (lambda *s: torch.rand(*s, device=device)), torch.arange(H, device=device, dtype=torch.float32)
+        c = (2 * u(B, 1) - 1) * self.tilt * torch.linspace(-1, 1, H, device=device)
+        if self.n_peaks:
+            ctr, wid, g = u(B, self.n_peaks, 1) * H, (0.03 + 0.12 * u(B, self.n_peaks, 1)) * H, (2 * u(B, self.n_peaks, 1) - 1) * self.peak
+            c = c + (g * torch.exp(-0.5 * ((bands - ctr) / wid) ** 2)).sum(1)
+        c = c * (u(B, 1) < self.p_eq)
+        edge = (self.min_band + (1 - self.min_band) * u(B, 1)) * H
+        gain = torch.where(u(B, 1) < self.p_band, torch.sigmoid((edge - bands) / 2), torch.ones(()))
+        return c, gain
+
+    def encodes(self, x: TensorImage):
+        c, g = self.curves(x.shape[0], x.shape[-2], x.device)
+        return (x * g[:, None, :, None].to(x.dtype) + c[:, None, :, None].to(x.dtype)).clamp_(0, 1)
+
+class SpecBackground(RandTransform):
+    "Another clip of the batch as background: per image (probability `p`), the pixel-wise max with a partner `drop` below it; labels unchanged."
+    order = 44  # on the 0–1 scale (0 = silence), before the microphone: the chain hears the mixture
+    def __init__(self,
+                 p=0.3, # probability per image
+                 drop=(0.25, 0.5), # how far below its own level the partner lies, uniform (0.25 ≈ 20 dB of an 80 dB range)
+                ):
+        if not (0 <= p <= 1 and 0 <= drop[0] <= drop[1]): raise ValueError(f'need p in [0, 1] and 0 ≤ drop[0] ≤ drop[1], got {p}, {drop}')
+        super().__init__(p=1.)
+        self.p_bg, self.drop = p, tuple(drop)
+
+    def before_call(self, b, split_idx): self.do = True
+
+    def encodes(self, x: TensorImage):
+        B, dev = x.shape[0], x.device
+        on = (torch.rand(B, device=dev) < self.p_bg).view(-1, 1, 1, 1)
+        d = (self.drop[0] + (self.drop[1] - self.drop[0]) * torch.rand(B, device=dev)).view(-1, 1, 1, 1).to(x.dtype)
+        return torch.where(on, torch.maximum(x, x[torch.randperm(B, device=dev)] - d), x)
+
+
 # %% ../nbs/03_augment.ipynb #26de91a2
 STATS = (0.2932, 0.2556)  # mean, std of the method's images on the 0–1 scale
 
@@ -319,16 +374,25 @@ def batch_tfms(size=256, # output side in pixels; None keeps the input size (128
                holes=(1, 4), # number of holes per image, inclusive range
                bar_px=(5, 20), # bar thickness in output pixels, inclusive range
                erase_fill=0., # a number on the normalised scale (0 = dataset mean), or 'mean' / 'min' of each image
+               p_eq=0., # probability per image of a microphone EQ curve (`SpecEQ`); 0 switches it off (the method)
+               eq_tilt=0.12, # the EQ curve's largest tilt across the bands, on the 0–1 scale
+               eq_peak=0.08, # the largest gain of its peaks and dips
+               p_band=None, # probability per image of a band limit; None: half of `p_eq`
+               p_bg=0., # probability per image of another clip of the batch as background (`SpecBackground`); 0: off (the method)
+               bg_drop=(0.25, 0.5), # how far below the image the background lies, on the 0–1 scale
                stats=STATS, # (mean, std) on the 0–1 scale to normalise with; None: no normalisation
                augment=True, # False: no lighting, zoom or bars (to-float, resize, normalise only)
                mode='bilinear', # interpolation of the resize/zoom
               ) -> list:
-    "fastai batch transforms for uint8 (or 0–1 float) spectrogram windows `(B, 1, H, W)`: to float, zoom + resize, lighting, normalise, bars."
-    if not augment: lighting, max_zoom, erase = 0., 1., False
+    "fastai batch transforms for uint8 (or 0–1 float) spectrogram windows `(B, 1, H, W)`: to float, zoom + resize, lighting, [background, EQ,] normalise, bars."
+    if not augment: lighting, max_zoom, erase, p_eq, p_band, p_bg = 0., 1., False, 0., 0., 0.
+    p_band = p_eq / 2 if p_band is None else p_band
     if max_zoom < 1: raise ValueError(f'max_zoom must be ≥ 1, got {max_zoom}')
     tfms = [AsImage(), SpecToFloat()]
     if max_zoom > 1 or size is not None: tfms.append(SpecZoom(max_zoom, p_zoom, size, mode))
     if lighting: tfms.append(SpecLighting(lighting, p_lighting))
+    if p_bg: tfms.append(SpecBackground(p_bg, bg_drop))
+    if p_eq or p_band: tfms.append(SpecEQ(p_eq, eq_tilt, peak=eq_peak, p_band=p_band))
     if stats is not None: tfms.append(SpecNormalize.from_stats(*stats, cuda=False))
     if erase: tfms.append(SpecBars(p_erase, *holes, *bar_px, fill=erase_fill, inplace=stats is not None))  # SpecNormalize made a new batch
     return tfms
