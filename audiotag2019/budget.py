@@ -19,7 +19,8 @@ from .distributed import broadcast, pick_device, device_name
 from .learner import open_data, make_dls, run_callbacks, StepTimer, _inner
 
 # %% auto #0
-__all__ = ['SAFETY', 'CKPT_S', 'MAX_EPOCHS', 'MIN_EPOCHS', 'Speed', 'measure_speed', 'plan_stage', 'BudgetPacer', 'Budget']
+__all__ = ['SAFETY', 'CKPT_S', 'MAX_EPOCHS', 'MIN_EPOCHS', 'Speed', 'measure_speed', 'BudgetTooShort', 'plan_stage',
+           'BudgetPacer', 'Budget']
 
 # %% ../nbs/07c_budget.ipynb #45a52703
 @dataclass
@@ -41,12 +42,13 @@ def _steady(steps, n):
     return w if len(w) == n and max(w) <= 2 * min(w) else None
 
 class _SteadyTimer(StepTimer):
-    "A `StepTimer` that ends its epoch's training once the last `n` timed batches agree (`_steady`), or once `max_s` seconds are timed."
-    def __init__(self, skip, n, max_s): super().__init__(); self.skip, self.n, self.max_s = skip, n, max_s
+    "A `StepTimer` that ends its epoch's training once the last `n` timed batches agree (`_steady`), once `max_s` seconds are timed, or (a short budget on a busy machine) once `hard_s` seconds have gone to batches at all."
+    def __init__(self, skip, n, max_s, hard_s=None): super().__init__(); self.skip, self.n, self.max_s, self.hard_s = skip, n, max_s, hard_s
     def after_batch(self):
         super().after_batch()
         t = self.steps[self.skip:]
-        if self.training and (_steady(t, self.n) or (len(t) >= self.n and sum(t) >= self.max_s)): raise CancelTrainException()
+        enough = _steady(t, self.n) or (len(t) >= self.n and sum(t) >= self.max_s) or (self.hard_s and len(t) >= 2 and sum(self.steps) >= self.hard_s)
+        if self.training and enough: raise CancelTrainException()
     def pace(self): return float(np.median(self.steps[self.skip:][-self.n:]))
 
 def measure_speed(cfg:TrainConfig, # the config to time (its epochs and batches are ignored)
@@ -55,6 +57,7 @@ def measure_speed(cfg:TrainConfig, # the config to time (its epochs and batches 
                   warmup=2, # ... after this many untimed ones
                   max_steps=None, # at most this many timed batches (default `4 * steps`) ...
                   max_s=5., # ... or this many seconds of them (at least `steps` batches): then the last `steps`, agreeing or not
+                  hard_s=None, # at most this many seconds of batches in all (two timed at least), whatever the load: a short budget's share
                   device=None, specs=None,
                  ) -> Speed:
     "Time training batches and one validation pass of `cfg` on this machine (a throwaway model; nothing is saved): the median of `steps` batches in a row that agree."
@@ -62,7 +65,7 @@ def measure_speed(cfg:TrainConfig, # the config to time (its epochs and batches 
     t0 = time.perf_counter()
     n = max(1, num_distrib())  # under N processes rank 0 times, alone, the step of one process: bs / N items
     c = cfg.replace(bs=cfg.bs // n, n_batches=warmup + (max_steps or 4 * steps), fold=0 if cfg.fold is None else cfg.fold)
-    timer = _SteadyTimer(warmup, steps, max_s)
+    timer = _SteadyTimer(warmup, steps, max_s, hard_s)
     with tempfile.TemporaryDirectory() as tmp, _alone():
         dls = make_dls(c, ds, stores, device=device)
         learn = Learner(dls, get_model(c.arch, n_out=dls.n_out, sa=c.sa, width=c.width), loss_func=get_loss(c.loss), path=tmp,
@@ -92,6 +95,12 @@ MAX_EPOCHS = 30 # a budgeted stage has at most this many epochs (more time: long
 MIN_EPOCHS = 4 # ... and at least this many where validation leaves room: the pacer corrects the plan from the second epoch on
 
 # %% ../nbs/07c_budget.ipynb #ebefec49
+class BudgetTooShort(ValueError):
+    "Not even one batch per stage fits the time: the message has the seconds; `speed` is what was measured (to plan fewer stages on)."
+    def __init__(self, msg, speed=None, need_s=None, have_s=None): super().__init__(msg); self.speed, self.need_s, self.have_s = speed, need_s, have_s
+
+def _secs(s): return f'{s:.1f} s' if abs(s) < 60 else f'{s:.0f} s ({s/60:.1f} min)'
+
 def plan_stage(cfg:TrainConfig, speed:Speed, seconds,
                epochs=None, # the stage's epochs, if fixed
                epoch_s=None, # seconds of an epoch besides its batches (validation, checkpoints), if known; default: estimated from `speed`
@@ -99,7 +108,7 @@ def plan_stage(cfg:TrainConfig, speed:Speed, seconds,
     "`(epochs, n_batches, expected seconds)` of one training stage of `cfg` that fits in `seconds` (`epochs` fixed if given)."
     infer = speed.valid_items / speed.infer_img_s
     fixed = speed.setup_s + 2 * infer + 3  # set-up; the final validation and out-of-fold predictions; plots
-    per_epoch = infer + CKPT_S if epoch_s is None else epoch_s  # validation pass and checkpoints
+    per_epoch = max(infer + CKPT_S if epoch_s is None else epoch_s, 1e-3)  # validation pass and checkpoints (never 0: a fast epoch measured as none)
     avail = seconds - fixed
     if epochs is None:
         one_pass = max(1, speed.train_items // cfg.bs)
@@ -108,8 +117,8 @@ def plan_stage(cfg:TrainConfig, speed:Speed, seconds,
     nb = int((avail - epochs * per_epoch) / (epochs * speed.step_s)) if avail > 0 else 0
     if nb < 1:
         need = fixed + epochs * (per_epoch + speed.step_s)
-        raise ValueError(f'the time budget is too short: {seconds/60:.1f} min for a stage that needs at least {need/60:.1f} min here '
-                         f'({epochs} epoch(s) of one batch; {speed}); give more minutes or a smaller config')
+        raise BudgetTooShort(f'the time budget is too short: {_secs(seconds)} for a stage that needs at least {_secs(need)} here '
+                             f'({epochs} epoch(s) of one batch; {speed}); give more minutes or a smaller config', speed, need, seconds)
     return epochs, nb, fixed + epochs * (per_epoch + nb * speed.step_s)
 
 # %% ../nbs/07c_budget.ipynb #d90b729a
@@ -121,13 +130,15 @@ class BudgetPacer(StepTimer):
                  tail_s=0., # seconds the stage needs after its last epoch
                  max_batches=None, # upper bound of batches per epoch (a re-plan raises it to 8× its own batches)
                  plan=None, # `(cfg, speed)` the stage's epochs were planned on; None: its epochs stay
-                 say=print): # where the re-plan line goes
+                 say=print, # where the re-plan line goes
+                 clock=time.time): # the wall clock the stage and deadline are read on (a test gives a fake one)
         super().__init__(); self.stage_end, self.deadline, self.tail_s, self.max_batches, self.plan, self.say = stage_end, deadline, tail_s, max_batches, plan, say
+        self.clock = clock
         self.batches, self.replanned, self.extra, self.tried = [], None, [], False  # batches per epoch, as run; the re-plan's line; seconds of each epoch besides its batches
-    def before_fit(self): self.t0 = self._te = time.time(); self._n0 = 0
+    def before_fit(self): self.t0 = self._te = self.clock(); self._n0 = 0
     def _epoch_end(self):
         "Record the seconds the epoch that just ended spent besides its batches (validation, checkpoints, history)."
-        now = time.time()
+        now = self.clock()
         if self.epoch > 0: self.extra.append(max(0., now - self._te - sum(self.steps[self._n0:])))
         self._te, self._n0 = now, len(self.steps)
     def _pace(self):
@@ -149,14 +160,14 @@ class BudgetPacer(StepTimer):
         self._epoch_end(); super().before_epoch()
         self.batches.append(len(self.dls.train))
         nb, stop, n_epoch = None, False, None
-        if self.epoch > 0 and time.time() > self.deadline: stop = True  # processes stop together, at an epoch's start
+        if self.epoch > 0 and self.clock() > self.deadline: stop = True  # processes stop together, at an epoch's start
         else:
             s = self._pace()  # the plan's numbers until there is a pace of our own
             if s is not None and self.epoch >= 1 and self.plan is not None and not self.tried:  # once: the first epoch start with a pace
                 self.tried = True
                 if not rank_distrib(): n_epoch = self._replan()
             if s is not None:  # fastai's schedule advances 1/n_epoch per epoch whatever its length, so the one-cycle stays whole
-                per = (self.stage_end - self.tail_s - time.time()) / ((n_epoch or self.n_epoch) - self.epoch) - (np.median(self.extra) if self.extra else 0)
+                per = (self.stage_end - self.tail_s - self.clock()) / ((n_epoch or self.n_epoch) - self.epoch) - (np.median(self.extra) if self.extra else 0)
                 nb = int(np.clip(per / s, 1, self.max_batches or np.inf))
         nb, stop, n_epoch = broadcast((nb, stop, n_epoch))  # rank 0's clock decides for every process
         if stop: self._stop()
@@ -177,7 +188,7 @@ class BudgetPacer(StepTimer):
     def after_batch(self):
         super().after_batch()
         if num_distrib() > 1: return  # several processes stop together at the next epoch's start (above)
-        if self.training and time.time() > self.deadline:
+        if self.training and self.clock() > self.deadline:
             warnings.warn(f'the time budget ran out at epoch {self.epoch + 1} of {self.n_epoch} (batch {self.iter + 1}): training stopped '
                           f'before the end of its schedule')
             raise CancelFitException()
@@ -191,17 +202,18 @@ class Budget:
                  extra_images=0, # images predicted outside the stages (e.g. the noisy clips), at the inference rate
                  start=None, # when the job started (default: now)
                  device=None, say=print,
-                 speed=None): # a `Speed` measured already (default: `measure_speed` now)
-        self.cfg, self.start, self.seconds, self.say = cfg, time.time() if start is None else start, 60. * cfg.budget, say
+                 speed=None, # a `Speed` measured already (default: `measure_speed` now)
+                 clock=time.time, # the wall clock the budget is counted on (a test gives a fake one)
+                 note=''): # said at the end of the plan line (e.g. what the caller cut to fit)
+        self.clock = clock
+        self.cfg, self.start, self.seconds, self.say = cfg, clock() if start is None else start, 60. * cfg.budget, say
         self.device = pick_device(device)
         plan = None
-        if not rank_distrib():  # rank 0 times and plans; every process gets its plan
-            for attempt in (0, 1):  # a second measurement when the first says nothing fits (a burst of load from elsewhere)
-                speed = speed if speed is not None and not attempt else measure_speed(cfg, data, device=self.device)
-                per = (SAFETY * self.left() - extra_images / speed.infer_img_s) / stages
-                try: plan = (speed, *plan_stage(cfg, speed, per)); break
-                except ValueError as e:
-                    if attempt: plan = e
+        if not rank_distrib():  # rank 0 times (at most ~5 % of the budget, whatever the load) and plans; every process gets its plan
+            speed = speed if speed is not None else measure_speed(cfg, data, device=self.device, hard_s=max(1., 0.05 * self.seconds))
+            per = (SAFETY * self.left() - extra_images / speed.infer_img_s) / stages
+            try: plan = (speed, *plan_stage(cfg, speed, per))
+            except BudgetTooShort as e: e.speed, plan = speed, e
         plan = broadcast(plan)
         if isinstance(plan, Exception): raise plan
         self.speed, self.epochs, nb, self.stage_s = plan
@@ -211,10 +223,10 @@ class Budget:
         c = self.plan
         say(f'plan: {c.arch} width {c.width:g}{" + SSA" if c.sa else ""}, {c.size} px, batch {c.bs}, {c.precision} on {device_name(self.device)}; {stages} stage(s) × '
             f'{c.epochs} epochs × {nb} batches ({c.epochs * nb * c.bs:,} images per stage, {c.epochs * nb * c.bs / max(self.speed.train_items, 1):.1f} '
-            f'passes); expected {(time.time() - self.start + stages * self.stage_s + self.extra_s) / 60:.1f} of {cfg.budget:g} min ({self.speed})')
+            f'passes); expected {(self.clock() - self.start + stages * self.stage_s + self.extra_s) / 60:.1f} of {cfg.budget:g} min ({self.speed}){note}')
 
-    def left(self): return self.start + self.seconds - time.time()
-    def elapsed(self): return time.time() - self.start
+    def left(self): return self.start + self.seconds - self.clock()
+    def elapsed(self): return self.clock() - self.start
 
     def next_stage(self) -> tuple:
         "`(config, callbacks)` of the next stage: its batches per epoch re-planned on the time left (its epochs too, when the pace seen is over 2× off the plan's), and its `BudgetPacer`."
@@ -232,8 +244,8 @@ class Budget:
             self.epochs, self.plan_step, self.plan = epochs, self.speed.step_s, self.plan.replace(epochs=epochs)
         self.done += 1
         tail = 2 * self.speed.valid_items / self.speed.infer_img_s + 3
-        self.timer = BudgetPacer(time.time() + per, self.start + self.seconds - self.extra_s - (left - 1) * self.stage_s * 0.5, tail, 8 * nb,
-                                 plan=(self.cfg, self.speed), say=self.say)
+        self.timer = BudgetPacer(self.clock() + per, self.start + self.seconds - self.extra_s - (left - 1) * self.stage_s * 0.5, tail, 8 * nb,
+                                 plan=(self.cfg, self.speed), say=self.say, clock=self.clock)
         return self.plan.replace(n_batches=nb), [self.timer]
 
     def observe(self):

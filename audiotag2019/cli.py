@@ -14,7 +14,8 @@ from fastcore.script import call_parse, anno_parser, Param, store_true
 import fastprogress
 from .core import load_dataset, list_audio, read_vocab, SPLITS, AUDIO_EXTS, DataError, FATDataset
 from .demo import demo_data, make_demo_dataset
-from .spectrogram import build_dataset_stores, build_store, SpecParams, SpecStore
+from .spectrogram import SpecParams
+from .store import build_dataset_stores, build_store, SpecStore
 from fastcore.basics import str2bool
 from fastai.torch_core import rank_distrib
 from .config import TrainConfig, cpu_recipe
@@ -223,6 +224,8 @@ def errors(path:str, # a spectrogram store, or a folder of stores (what `specs` 
     return tab
 
 # %% ../nbs/10_cli.ipynb #0583907e
+from .timeline import timeline as recording_timeline, save_timeline, stream_clip, hop_frames
+
 def _found_line(src, info):
     "How many audio files were found, and which other files were not looked at."
     s = f'{info["found"]} audio file(s) found in {src}'
@@ -256,16 +259,28 @@ def predict(run:str, # a training run folder (from `audiotag2019 train`; a `--fo
             reduce:str='max', # over each clip's slices: max or mean
             no_flips:store_true=False, # skip flip averaging
             top:int=3, # tags to print per file
-            specs:str=None, # keep the spectrogram store in this folder (default: temporary)
+            specs:str=None, # keep the spectrogram store in this folder (default: temporary; not used with --timeline)
             quiet:store_true=False, # no progress bars
             allow_failed:store_true=False, # exit 0 even when clips could not be decoded (they are left out of OUT)
             device:str=None, # cpu, cuda or cuda:N (default: the best device present)
+            timeline:str=None, # also write tags over time into this folder: windows.csv, events.csv, and per recording an Audacity label track NAME.txt and a picture NAME.png
+            hop:float=None, # with --timeline: seconds between windows (default: half a window, 1.01 s)
+            min_prob:float=None, # with --timeline: a window at or above this probability is part of an event (default: 0.5)
            ):
-    "Tag audio with a trained model: per-clip probabilities (TTA) to a csv, and the top tags of each file."
+    "Tag audio with a trained model: per-clip probabilities (TTA) to a csv, and the top tags of each file; with --timeline, tags over time too."
     if top < 1: raise ValueError(f'--top must be at least 1, got {top}')
+    if timeline is None and (hop is not None or min_prob is not None): raise ValueError('--hop and --min_prob go with --timeline OUT_DIR')
+    if hop is not None:
+        try: hop_frames(hop)
+        except ValueError as e: raise ValueError(f'--{e}') from None
+    if min_prob is not None and not 0 <= min_prob <= 1: raise ValueError(f'--min_prob must be within [0, 1], got {min_prob}')
     dev = pick_device(device)
     with _warnings_to_stderr():  # e.g. an unfinished run: one plain line
-        tab, problems = predict_folder(run, src, specs, which, reduce, not no_flips, progress=not quiet, device=dev)
+        if timeline is None:  # a recording over a minute is streamed: read, turned into slices and predicted a block at a time
+            tab, problems = predict_folder(run, src, specs, which, reduce, not no_flips, progress=not quiet, device=dev, stream=stream_clip)
+        else:  # every recording streamed once: its windows make the timeline, its slices the csv
+            tl = recording_timeline(run, src, hop, 0.5 if min_prob is None else min_prob, which, not no_flips, device=dev, progress=not quiet)
+            tab, problems = tl.clip_table(reduce), tl.problems
     print(_found_line(src, tab.attrs))
     save_preds(tab, out)
     tt = top_tags(tab, top)
@@ -274,7 +289,11 @@ def predict(run:str, # a training run folder (from `audiotag2019 train`; a `--fo
     if len(tt) > 50: print(f'... ({len(tt)} clips)')
     for f, m in problems.items(): print(f'not predicted: {f}: {m}', file=sys.stderr)
     print(_summary_line(tab.attrs, problems) + f' on {device_name(dev)} -> {out}')
-    _fail_if(len(problems), allow_failed, f'audiotag2019 errors SPECS' + ('' if specs else ' (keep the store with --specs SPECS)'))
+    if timeline is not None:
+        save_timeline(tl, timeline)
+        print(f'timeline: {len(tl.windows)} windows, {len(tl.events)} events in {len(tl.recordings)} recording(s) -> {timeline}')
+    _fail_if(len(problems), allow_failed, 'the "not predicted" lines above' if timeline is not None else
+             f'audiotag2019 errors SPECS' + ('' if specs else ' (keep the store with --specs SPECS)'))
     return tab
 
 # %% ../nbs/10_cli.ipynb #ea07dc7c

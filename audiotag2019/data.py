@@ -14,7 +14,7 @@ from . import core  # first: it silences the deprecation warning fastai's import
 from fastai.data.core import TfmdDL, DataLoaders
 import fastai.torch_core as fastai_torch  # its `default_device`, looked up at call time
 from .core import FATDataset, DataError, load_dataset, labels2multihot
-from .spectrogram import SpecStore
+from .store import SpecStore
 from .augment import (WINDOW, VALID_AT, N_FLIPS, STATS, split_flip_index, spec_item, spec_window, batch_tfms,
                                   flip_blocks_to_classes)
 
@@ -185,6 +185,7 @@ def get_dls(ds:FATDataset, # the dataset (labels, vocabulary)
     device = fastai_torch.default_device() if device is None else torch.device(device)  # never None: fastai would leave batches on the CPU
     cur = _store_for(stores, 'train_curated')
     y_cur = ds.targets('train_curated')
+    if not len(y_cur): raise DataError(f"{ds.root/'train_curated.csv'}: no clips to train on")
     cidx = _idx_of(cur, ds.curated.fname, 'train_curated')
     cok = _check_ok(cur, cidx, 'train_curated', skip_bad)
     folds = multilabel_folds(y_cur, n_folds, seed)  # on every clip: the folds do not move when clips are left out

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01a_demo.ipynb #9ce5de31
 from __future__ import annotations
-import os, hashlib, shutil, uuid, time
+import errno, os, hashlib, shutil, uuid, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -12,22 +12,17 @@ import soundfile as sf
 from fastcore.script import call_parse
 from fastprogress.fastprogress import progress_bar
 from . import __version__
-from .core import join_labels, split_labels, load_dataset, SPLITS, FileLock
+from .core import DataError, join_labels, split_labels, load_dataset, SPLITS, FileLock
 from .unseen import UNSEEN_GENERATORS, UNSEEN_FORMAT, record_in_room
 
 # %% auto #0
 __all__ = ['MIX_P', 'NOISY_CORRUPT_P', 'PER_CLASS', 'DEMO_SIZES', 'DEMO_NOISY', 'DEMO_VARIANTS', 'DEMO_FORMAT', 'demo_plan',
            'make_demo_dataset', 'dataset_digest', 'demo_summary', 'format_summary', 'demo_cache_dir', 'demo_dataset',
-           'demo_data', 'FAT2019_CLASSES', 'SR', 'SOUNDFONT', 'PITCH_CLASSES', 'SHIFTS', 'TRAIN_VOICES', 'TEST_VOICES',
-           'TRAIN_WORDS', 'TEST_WORDS', 'DETS', 'PREPS', 'DEMO_GENERATORS', 'DEMO_CLASSES', 'sf_note', 'speak',
-           'scale_notes', 'sentence', 'active_rms', 'colored_noise', 'degrade', 'render_clip']
+           'demo_data']
 
 # %% ../nbs/01a_demo.ipynb #e0db1cd4
-from .sounds import (FAT2019_CLASSES, SR, SOUNDFONT, PITCH_CLASSES, SHIFTS, TRAIN_VOICES, TEST_VOICES, TRAIN_WORDS, TEST_WORDS,
-    DETS, PREPS, DEMO_GENERATORS, DEMO_CLASSES, sf_note, speak, scale_notes, sentence, active_rms, colored_noise, degrade, render_clip)
-_all_ = ['FAT2019_CLASSES', 'SR', 'SOUNDFONT', 'PITCH_CLASSES', 'SHIFTS', 'TRAIN_VOICES', 'TEST_VOICES', 'TRAIN_WORDS', 'TEST_WORDS',
-         'DETS', 'PREPS', 'DEMO_GENERATORS', 'DEMO_CLASSES', 'sf_note', 'speak', 'scale_notes', 'sentence', 'active_rms', 'colored_noise',
-         'degrade', 'render_clip']
+from .sounds import FAT2019_CLASSES, SR, DEMO_CLASSES, render_clip  # the sounds live in `sounds`; the demo builds datasets of them
+
 
 # %% ../nbs/01a_demo.ipynb #9d44d282
 MIX_P = 0.3  # share of clips that are mixtures of 2-3 sources
@@ -182,7 +177,11 @@ def demo_dataset(size='tiny', # 'tiny' (seconds, for tests), 'small', 'default',
     key = f'v{__version__}-f{DEMO_FORMAT}-seed{seed}-size{s:g}' + (f'-noisy{n:g}' if n != 1 else '') + (f'-unseen{UNSEEN_FORMAT}' if variant == 'unseen' else '')
     root = demo_cache_dir(); dest = root/key
     if (dest/_DONE).exists(): return dest
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        if not os.access(root, os.W_OK): raise PermissionError(errno.EACCES, 'Permission denied')
+    except OSError as e: raise DataError(f'{root}: cannot write the demo dataset cache there ({e.strerror or e}); '
+                                         'set AUDIOTAG2019_CACHE to a folder you can write') from None
     with FileLock(root/f'.{key}.lock'):  # where there is no fcntl, the atomic rename alone keeps builds whole
         if (dest/_DONE).exists(): return dest  # another process built it while we waited
         for p in root.glob(f'.{key}.tmp-*'): shutil.rmtree(p, ignore_errors=True)  # leftovers of a crashed build

@@ -9,9 +9,11 @@ from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 import pandas as pd
+import soundfile as sf
 import torch
 from .core import DataError, list_audio, read_vocab, is_plain_fname, AUDIO_EXTS  # before fastai: its warning filter
-from .spectrogram import build_store, SpecParams
+from .spectrogram import SpecParams
+from .store import build_store, _damage
 from .augment import batch_tfms
 from .data import SpecDataset, EpochDL, SpecList
 from .model import get_model
@@ -22,7 +24,7 @@ from .tta import predict_store, inference_model, probs_table, DEFAULT_BS
 
 # %% auto #0
 __all__ = ['load_run', 'load_model', 'window_dl', 'predict_windows', 'run_dirs', 'load_models', 'warnings_to_stderr',
-           'predict_folder']
+           'find_audio', 'predict_folder']
 
 # %% ../nbs/08a_inference.ipynb #24409223
 def load_run(run_dir) -> tuple:
@@ -149,7 +151,38 @@ def _mean_tables(tabs):
     cols = list(tabs[0].columns[1:])
     return probs_table(tabs[0].fname, np.mean([t[cols].to_numpy(np.float64) for t in tabs], 0).astype(np.float32), cols)
 
+# %% ../nbs/08a_inference.ipynb #9cf370a1
+def find_audio(src, # an audio file, a dataset root (its test clips) or a folder of audio files (sub-folders too)
+               vocab=None, # the model's classes: a dataset root must have these, in this order
+               run=None, # the run's folder, to name it in that error
+              ) -> tuple:
+    "`(names, files, skipped)`: the audio files in `src`, each named by its path below `src`, and the other files there; a clear error when there is none."
+    src = Path(src)
+    if src.is_file():  # one audio file of the user's
+        if src.suffix.lower() not in AUDIO_EXTS: raise DataError(f'{src}: not an audio file (wav, flac, ogg or mp3)')
+        names, files, skipped = [src.name], [src], []
+    elif not src.is_dir(): raise DataError(f'{src}: no such file or folder')
+    elif _is_root(src):
+        have = read_vocab(src)
+        if vocab is not None and list(have) != list(vocab):
+            raise DataError(f'{run or "the model"}: the model was trained on {len(vocab)} classes, but {src} has {len(have)} '
+                            f'(or another order); predict with a model trained on this dataset\'s classes')
+        names = _test_names(src)  # never a path out of test/
+        files, skipped = [src/'test'/f for f in names], []
+    else:   # a folder of the user's: sub-folders too, each file keyed by its path below `src`
+        names = list_audio(src, recursive=True)
+        files = [src/f for f in names]
+        skipped = sorted(p.relative_to(src).as_posix() for p in src.rglob('*')
+                         if p.is_file() and p.suffix.lower() not in AUDIO_EXTS and not any(s.startswith('.') for s in p.relative_to(src).parts))
+    if not files: raise DataError(f'{src}: no audio files (wav, flac, ogg, mp3) to predict' + (f'; {len(skipped)} other file(s), e.g. {skipped[:3]}' if skipped else ''))
+    return names, files, skipped
+
 # %% ../nbs/08a_inference.ipynb #f82dc767
+def _seconds(f):
+    "The duration the header of audio file `f` states (0 when it cannot be read: the store then records why)."
+    try: i = sf.info(str(f)); return i.frames/i.samplerate
+    except Exception: return 0.
+
 def predict_folder(run, # a training run folder, or a `--fold cv` folder (its folds' probabilities are averaged)
                    src, # a dataset root (its test clips) or a folder of audio files
                    specs_dir=None, # where to keep the spectrogram store (default: a temporary folder)
@@ -160,29 +193,16 @@ def predict_folder(run, # a training run folder, or a `--fold cv` folder (its fo
                    progress=True, # progress bars (one line per chunk when there are several)
                    chunk=1000, # clips decoded and predicted at a time: memory stays flat however many there are
                    device=None, # where the models run and the spectrograms are computed; None: the best device present
+                   stream=None, # `f(runs, meta, path, reduce=, flips=, bs=, device=, progress=) -> ((C,) probabilities, notes)` for long recordings (`timeline.stream_clip`: read in blocks, never whole)
+                   stream_s=60., # recordings longer than this many seconds go to `stream` (when given)
                   ) -> tuple:
     "`(prediction table, problems)`: TTA probabilities of every readable clip, and `{fname: reason}` of those left out; `table.attrs` has the counts."
     device = pick_device(device)
     models, meta = load_models(run, which, device)
-    src = Path(src)
-    if src.is_file():  # one audio file of the user's
-        if src.suffix.lower() not in AUDIO_EXTS: raise DataError(f'{src}: not an audio file (wav, flac, ogg or mp3)')
-        names, files, skipped = [src.name], [src], []
-    elif not src.is_dir(): raise DataError(f'{src}: no such file or folder')
-    elif _is_root(src):
-        vocab = read_vocab(src)
-        if list(vocab) != list(meta['vocab']):
-            raise DataError(f'{run}: the model was trained on {meta["n_classes"]} classes, but {src} has {len(vocab)} '
-                            f'(or another order); predict with a model trained on this dataset\'s classes')
-        names = _test_names(src)  # never a path out of test/
-        files, skipped = [src/'test'/f for f in names], []
-    else:   # a folder of the user's: sub-folders too, each file keyed by its path below `src`
-        names = list_audio(src, recursive=True)
-        files = [src/f for f in names]
-        skipped = sorted(p.relative_to(src).as_posix() for p in src.rglob('*')
-                         if p.is_file() and p.suffix.lower() not in AUDIO_EXTS and not any(s.startswith('.') for s in p.relative_to(src).parts))
-    if not files: raise DataError(f'{src}: no audio files (wav, flac, ogg, mp3) to predict' + (f'; {len(skipped)} other file(s), e.g. {skipped[:3]}' if skipped else ''))
-    chunks = [range(i, min(i + chunk, len(files))) for i in range(0, len(files), chunk)]
+    names, files, skipped = find_audio(src, meta['vocab'], run)
+    long = [i for i, f in enumerate(files) if _seconds(f) > stream_s] if stream is not None else []
+    short = sorted(set(range(len(files))) - set(long))
+    chunks = [short[i:i + chunk] for i in range(0, len(short), chunk)]
     inner, tabs, problems, handled, t0 = progress and len(chunks) == 1, [], {}, {}, time.time()
     runs = _prepared(models, meta['size'], bs)  # once per model, not once per chunk (tracing again each time costs time and memory)
     kw = dict(size=meta['size'], stats=tuple(meta['stats']), reduce=reduce, flips=bool(flips and meta['flips']), bs=bs, jit=False)
@@ -201,10 +221,18 @@ def predict_folder(run, # a training run folder, or a `--fold cv` folder (its fo
             del store, ix, idx, bad, hd
             gc.collect()  # the chunk's store views and frames go now, not at some later collection
             if progress and len(chunks) > 1:
-                n, dt = r.stop, time.time() - t0
-                print(f'chunk {k+1}/{len(chunks)}: {n}/{len(files)} clips, {len(problems)} failed so far, '
-                      f'{n/dt:.1f} clips/s, {(len(files) - n)*dt/n:.0f} s left', file=sys.stderr, flush=True)
+                n, dt = sum(map(len, chunks[:k + 1])), time.time() - t0
+                print(f'chunk {k+1}/{len(chunks)}: {n}/{len(short)} clips, {len(problems)} failed so far, '
+                      f'{n/dt:.1f} clips/s, {(len(short) - n)*dt/n:.0f} s left', file=sys.stderr, flush=True)
+    for i in long:  # a long recording: streamed, one block of audio at a time
+        try:
+            with warnings_to_stderr(): pr, notes = stream(runs, meta, files[i], reduce=reduce, flips=kw['flips'], bs=bs, device=device, progress=progress)
+        except DataError as e: problems[names[i]] = str(e); continue
+        st = _damage(notes) or ('silent' if 'silent' in notes else '')
+        if notes: handled[names[i]] = '; '.join(x for x in (st, *(n for n in notes if n != 'silent')) if x)
+        tabs.append(probs_table([names[i]], np.asarray(pr)[None], meta['vocab']))
     tab = pd.concat(tabs, ignore_index=True) if tabs else pd.DataFrame(columns=['fname', *meta['vocab']])
+    if long: tab = tab.sort_values('fname', key=lambda s: s.map({n: k for k, n in enumerate(names)}), ignore_index=True)  # the order of `names`
     tab.attrs.update(found=len(files), skipped=skipped, handled=handled,
                      counts={'ok': len(files) - len(handled) - len(problems), 'handled': len(handled), 'failed': len(problems)})
     return tab, problems

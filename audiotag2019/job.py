@@ -5,24 +5,25 @@
 # %% ../nbs/09b_job.ipynb #8559ad47
 from __future__ import annotations
 import json, os, time
+from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import DataError, load_dataset  # before fastai: its warning filter
+from .core import DataError, FATDataset, load_dataset  # before fastai: its warning filter
 from .augment import N_FLIPS, WINDOW
 from .config import TrainConfig
 from .distributed import pick_device, device_name
-from .learner import open_data, say, _bars
-from .budget import Budget
-from .train import train, train_folds, _finished
-from .noisy import noisy_selection
+from .learner import open_data, say, _bars, replace_file
+from .budget import Budget, BudgetTooShort
+from .train import train, train_folds, _finished, _run_lock
+from .noisy import noisy_selection, _kept_names
 from .inference import load_model, load_models, run_dirs
 from .tta import predict_store, predict_specs
 from .ensemble import average_tables, save_preds, write_submission, score_submission
 from .baseline import baseline_test
 
 # %% auto #0
-__all__ = ['FOLDS', 'predict_test', 'run_job']
+__all__ = ['FOLDS', 'predict_test', 'JobState', 'run_job', 'stage_record']
 
 # %% ../nbs/09b_job.ipynb #b8ea00fa
 FOLDS = dict(cpu=3, paper=5)  # the final ensemble's folds: on a CPU 3 longer folds beat 5 on unseen sources (scripts/tune_unseen.py)
@@ -51,6 +52,26 @@ def predict_test(run, # the final run folder (a fold ensemble, or one run)
                                          flips=meta['flips'], progress=progress) for m in models])
 
 # %% ../nbs/09b_job.ipynb #0e44e8a7
+@dataclass
+class JobState:
+    "What the stages of one `run_job` share: its config, data, folders, budget, device and clock."
+    cfg: TrainConfig # the stages' config (the CPU recipe or a preset, with the caller's fields)
+    ds: FATDataset # the dataset
+    stores: dict # split → `SpecStore`
+    out: Path # the job folder
+    noisy: bool # whether the noisy-clip stage runs
+    folds: int # models in the final ensemble (1: one model)
+    job: Budget|None # the time budget's plans and pacers; None: the preset's epochs
+    minutes: float|None # the budget in minutes, as asked for
+    kw_run: dict # what every `train` call gets: resume, overwrite, progress, device
+    talk: object # where progress lines go
+    t0: float # when the job started
+    clock: dict = field(default_factory=dict) # seconds of each stage
+    @property
+    def runs(self) -> Path: return self.out/'runs'
+    @property
+    def device(self): return self.kw_run['device']
+
 def run_job(root, # dataset root in the FSDKaggle2019 layout (train_curated.csv, [train_noisy.csv], sample_submission.csv, audio)
             out, # job folder: runs/, test_preds.csv, submission.csv, summary.json (and specs/ unless `specs` is given)
             budget=None, # minutes for the whole job, stores and test predictions included; None: the preset's epochs
@@ -64,27 +85,25 @@ def run_job(root, # dataset root in the FSDKaggle2019 layout (train_curated.csv,
     t0, out, device = time.time(), Path(out), pick_device(device)
     if folds is None: folds = FOLDS['paper' if preset == 'paper' or (preset == 'auto' and device.type != 'cpu') else 'cpu']
     if not (isinstance(folds, int) and folds >= 1): raise ValueError(f'folds must be 1 (one model) or ≥ 2 (a fold ensemble), got {folds!r}')
-    ds = load_dataset(root)
-    if not (ds.root/'sample_submission.csv').exists(): raise DataError(f'{root}: no sample_submission.csv: nothing to submit')
-    talk, clock = (say if _bars(progress) else (lambda m: None)), {}
-    talk(f'job {out}: {ds} on {device_name(device)}')
-    ds, stores = open_data(ds, specs if specs is not None else out/'specs', progress=progress is True)
-    clock['stores'] = time.time() - t0
-    noisy = (ds.noisy is not None and len(ds.noisy) > 0) if select_noisy is None else bool(select_noisy)
-    if noisy and (ds.noisy is None or not len(ds.noisy)): raise DataError(f'{root}: no noisy clips to select from')
-    stages = int(noisy) + (folds if folds > 1 else 1)  # training stages: the curated model, then the final model(s)
-    runs, k = out/'runs', max(folds, 5)
-    n_train = len(ds.curated) * (k - 1) / k
-    cfg = _config(preset, n_train, (budget or 10 * stages) / max(stages, 1), device, **kw).replace(**({'budget': budget} if budget else {}))
-    cfg.check()
-    kw_run = dict(resume=resume, overwrite=overwrite, progress=progress, device=device)
-    job = None
-    if budget is not None:
-        todo = ([runs/'curated'] if noisy else []) + ([runs/'folds'/f'fold{f}' for f in range(folds)] if folds > 1 else [runs/('curated+noisy' if noisy else 'final')])
-        todo = [d for d in todo if not (resume and _finished(d))]
-        extra = _tta_images(stores, 'test', folds) + (_tta_images(stores, 'train_noisy') if noisy and not (resume and (runs/'selection.json').exists()) else 0)
-        if todo: job = Budget(cfg, (ds, stores), len(todo), extra_images=extra, start=t0, device=device, say=talk)
-    return _stages(cfg, ds, stores, out, runs, noisy, folds, job, kw_run, talk, clock, t0, budget)
+    with _run_lock(out, 'run'):  # one job per job folder, from its first check to its summary
+        ds = load_dataset(root)
+        if not (ds.root/'sample_submission.csv').exists(): raise DataError(f'{root}: no sample_submission.csv: nothing to submit')
+        talk = say if _bars(progress) else (lambda m: None)
+        talk(f'job {out}: {ds} on {device_name(device)}')
+        ds, stores = open_data(ds, specs if specs is not None else out/'specs', progress=progress is True)
+        clock = dict(stores=time.time() - t0)
+        noisy = (ds.noisy is not None and len(ds.noisy) > 0) if select_noisy is None else bool(select_noisy)
+        if noisy and (ds.noisy is None or not len(ds.noisy)): raise DataError(f'{root}: no noisy clips to select from')
+        stages = int(noisy) + (folds if folds > 1 else 1)  # training stages: the curated model, then the final model(s)
+        runs, k = out/'runs', max(folds, 5)
+        n_train = len(ds.curated) * (k - 1) / k
+        cfg = _config(preset, n_train, (budget or 10 * stages) / max(stages, 1), device, **kw).replace(**({'budget': budget} if budget else {}))
+        cfg.check()
+        job = None
+        if budget is not None: job, folds = _fit_budget(cfg, ds, stores, runs, noisy, folds, resume, t0, device, talk)
+        j = JobState(cfg, ds, stores, out, noisy, folds, job, budget, dict(resume=resume, overwrite=overwrite, progress=progress, device=device), talk, t0, clock)
+        return _summary(j, *_train_stages(j))
+
 
 # %% ../nbs/09b_job.ipynb #9a4d1e91
 class _TimedTTA:
@@ -98,45 +117,81 @@ class _TimedTTA:
         self.s_per_img = (time.time() - t0) / max(n, 1)  # model preparation included
         return p
 
-def _stages(cfg, ds, stores, out, runs, noisy, folds, job, kw_run, talk, clock, t0, budget):
-    "The training stages of `run_job`, then its test predictions, submission and summary."
-    rep, oof, t = None, None, time.time()
-    if noisy:
-        judge = _TimedTTA(kw_run['device'])
-        sel = noisy_selection(cfg.replace(fold=0), (ds, stores), runs, predict_fn=judge, retrain=folds == 1, job=job, **kw_run)
-        rep, clock['noisy selection'], t = sel.report, time.time() - t, time.time()
+def _stage_dirs(runs, noisy, folds) -> list:
+    "The run folders of a job's training stages, in the order they run."
+    return ([runs/'curated'] if noisy else []) + ([runs/'folds'/f'fold{f}' for f in range(folds)] if folds > 1 else [runs/('curated+noisy' if noisy else 'final')])
+
+def _fit_budget(cfg, ds, stores, runs, noisy, folds, resume, t0, device, talk) -> tuple:
+    "`(Budget or None, folds)`: the job's plan, with fewer folds when the full plan does not fit (said in the plan line); refused only when one model does not fit."
+    speed, asked = None, folds
+    for f in range(folds, 0, -1):
+        todo = [d for d in _stage_dirs(runs, noisy, f) if not (resume and _finished(d))]
+        if not todo: return None, f
+        extra = _tta_images(stores, 'test', f) + (_tta_images(stores, 'train_noisy') if noisy and not (resume and (runs/'selection.json').exists()) else 0)
+        note = '' if f == asked else f'; cut to {"one model" if f == 1 else f"{f} folds"} from {asked} folds: {asked} did not fit'
+        try: return Budget(cfg, (ds, stores), len(todo), extra_images=extra, start=t0, device=device, say=talk, speed=speed, note=note), f
+        except BudgetTooShort as e:
+            if f == 1: raise
+            speed = e.speed  # measured once: the smaller plans use the same pace
+
+def _train_stages(j:JobState) -> tuple:
+    "The training stages of `run_job`: `(final run folder, out-of-fold lwlrap or None, the noisy stage's report or None)`."
+    rep, oof, t, cfg, job = None, None, time.time(), j.cfg, j.job
+    if j.noisy:
+        judge = _TimedTTA(j.device)
+        sel = noisy_selection(cfg.replace(fold=0), (j.ds, j.stores), j.runs, predict_fn=judge, retrain=j.folds == 1, job=job, **j.kw_run)
+        rep, j.clock['noisy selection'], t = sel.report, time.time() - t, time.time()
         if job is not None and judge.s_per_img:  # the test predictions at the TTA pace just measured (not the validation loader's),
             # at most a quarter of the time left: a pace measured at a busy moment must not starve the final models
-            job.extra_s = min(_tta_images(stores, 'test', max(folds, 1)) * judge.s_per_img, 0.25 * job.left())
-        talk(f"noisy selection: kept {rep['n_kept']} of {rep['n_noisy']} noisy clips"
-             + (f" ({rep['n_kept_correct']} with correct labels: precision {rep['precision'] or 0:.2f} vs {rep['base_rate']:.2f} overall)" if 'precision' in rep else ''))
-    kept = str(runs/'noisy_kept.csv') if noisy else None
-    if folds > 1:
-        r = train_folds(cfg.replace(noisy_fnames=kept, n_folds=folds), (ds, stores), runs/'folds', job=job, **kw_run)  # stage 1 keeps 5 folds: the same in any job
-        final, oof = runs/'folds', r['lwlrap']
-        talk(f'{folds}-fold ensemble: out-of-fold lwlrap {oof:.4f}')
-    elif noisy: final = runs/'curated+noisy'
-    else: final = train(cfg.replace(fold=0), (ds, stores), runs/'final', job=job, **kw_run).run_dir
-    clock['final models'], t = time.time() - t, time.time()
+            job.extra_s = min(_tta_images(j.stores, 'test', max(j.folds, 1)) * judge.s_per_img, 0.25 * job.left())
+        j.talk(f"noisy selection: kept {rep['n_kept']} of {rep['n_noisy']} noisy clips"
+               + (f" ({rep['n_kept_correct']} with correct labels: precision {rep['precision'] or 0:.2f} vs {rep['base_rate']:.2f} overall)" if 'precision' in rep else ''))
+    kept = _kept_names(j.runs) if j.noisy else None  # names, not a path: a copied or moved job folder resumes
+    if j.folds > 1:
+        r = train_folds(cfg.replace(noisy_fnames=kept, n_folds=j.folds), (j.ds, j.stores), j.runs/'folds', job=job, **j.kw_run)
+        final, oof = j.runs/'folds', r['lwlrap']
+        j.talk(f'{j.folds}-fold ensemble: out-of-fold lwlrap {oof:.4f}')
+    elif j.noisy: final = j.runs/'curated+noisy'
+    else: final = train(cfg.replace(fold=0), (j.ds, j.stores), j.runs/'final', job=job, **j.kw_run).run_dir
+    j.clock['final models'] = time.time() - t
+    return final, oof, rep
+
+
+# %% ../nbs/09b_job.ipynb #dce78d39
+def stage_record(run_dir) -> dict:
+    "What one training stage ran, from its run folder: model, image side, batch, precision, mixup, epochs, batches per epoch, images, minutes."
+    d = Path(run_dir)
+    c = json.loads((d/'config.json').read_text())['config']
+    pace = json.loads((d/'pace.json').read_text()) if (d/'pace.json').exists() else {}
+    nb = pace.get('batches_per_epoch') or []
+    return dict(model=f"{c['arch']} w{c['width']:g}" + (' + SSA' if c['sa'] else ''), size=c['size'], bs=c['bs'], precision=c['precision'],
+                mixup=c['mixup'], aug=c['aug'], epochs=len(nb), batches_per_epoch=nb, images=pace.get('images'),
+                minutes=round(pace['seconds'] / 60, 2) if 'seconds' in pace else None)
+
+def _summary(j:JobState, final, oof, rep) -> dict:
+    "The test predictions of `run_job`'s final models, its validated submission and `summary.json`."
+    t, out = time.time(), j.out
     n_models = len(run_dirs(final))
-    talk(f"predicting {len(stores['test'])} test clips with slice-max TTA and flip averaging ({final}, last checkpoint"
-         + (f', {n_models} models averaged)' if n_models > 1 else ')'))
-    tab = predict_test(final, stores, kw_run['device'])
+    j.talk(f"predicting {len(j.stores['test'])} test clips with slice-max TTA and flip averaging ({final}, last checkpoint"
+           + (f', {n_models} models averaged)' if n_models > 1 else ')'))
+    tab = predict_test(final, j.stores, j.device)
     save_preds(tab, out/'test_preds.csv')
-    sub = write_submission(tab, ds.root/'sample_submission.csv', out/'submission.csv')
-    clock['test predictions'] = time.time() - t
-    s = dict(dataset=str(ds.root), classes=len(ds.vocab), clips={k: len(v) for k, v in stores.items()}, device=str(kw_run['device']),
-             config={k: cfg.to_dict()[k] for k in ('arch', 'width', 'size', 'bs', 'precision', 'mixup', 'epochs')},
+    sub = write_submission(tab, j.ds.root/'sample_submission.csv', out/'submission.csv')
+    j.clock['test predictions'] = time.time() - t
+    stages = {d.relative_to(j.runs).as_posix(): stage_record(d) for d in _stage_dirs(j.runs, j.noisy, j.folds) if (d/'config.json').exists()}
+    s = dict(dataset=str(j.ds.root), classes=len(j.ds.vocab), clips={k: len(v) for k, v in j.stores.items()}, device=str(j.device),
+             config={k: j.cfg.to_dict()[k] for k in ('arch', 'width', 'size', 'bs', 'precision', 'mixup')}, stages=stages,
              run=str(final), submission=str(out/'submission.csv'), n_models=n_models,
-             oof_lwlrap=None if oof is None else round(oof, 4), selection=rep, budget_min=budget,
-             minutes={k: round(v / 60, 2) for k, v in clock.items()}, seconds=round(time.time() - t0, 1))
-    talk(f"submission: {out/'submission.csv'} ({len(sub)} clips); job done in {s['seconds']/60:.1f} min"
-         + (f' of {budget:g}' if budget else '') + ' (' + ', '.join(f'{k} {v:.1f}' for k, v in s['minutes'].items()) + ' min)')
-    truth = ds.root/'test_labels.csv'
+             oof_lwlrap=None if oof is None else round(oof, 4), selection=rep, budget_min=j.minutes,
+             minutes={k: round(v / 60, 2) for k, v in j.clock.items()}, seconds=round(time.time() - j.t0, 1))
+    j.talk(f"submission: {out/'submission.csv'} ({len(sub)} clips); job done in {s['seconds']/60:.1f} min"
+           + (f' of {j.minutes:g}' if j.minutes else '') + ' (' + ', '.join(f'{k} {v:.1f}' for k, v in s['minutes'].items()) + ' min)')
+    truth = j.ds.root/'test_labels.csv'
     if truth.exists():  # scoring is a report, outside the job's clock
         s['test_lwlrap'] = round(score_submission(sub, truth), 4)
-        s['baseline_test_lwlrap'] = round(score_submission(baseline_test(ds, stores), truth), 4)
-    (out/'summary.tmp').write_text(json.dumps(s, indent=1)); os.replace(out/'summary.tmp', out/'summary.json')
+        s['baseline_test_lwlrap'] = round(score_submission(baseline_test(j.ds, j.stores), truth), 4)
+    replace_file(out/'summary.json', lambda f: f.write(json.dumps(s, indent=1)))
     if 'test_lwlrap' in s:
-        talk(f"test lwlrap {s['test_lwlrap']:.4f}" + (f"  out-of-fold {oof:.4f}" if oof is not None else '') + f"  (log-mel + logistic-regression baseline {s['baseline_test_lwlrap']:.4f})")
+        j.talk(f"test lwlrap {s['test_lwlrap']:.4f}" + (f"  out-of-fold {oof:.4f}" if oof is not None else '') + f"  (log-mel + logistic-regression baseline {s['baseline_test_lwlrap']:.4f})")
     return s
+

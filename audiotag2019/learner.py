@@ -4,7 +4,7 @@
 
 # %% ../nbs/07b_learner.ipynb #2a19eb8d
 from __future__ import annotations
-import errno, io, json, os, pickle, pickletools, random, sys, time, zipfile
+import errno, io, json, os, pickle, pickletools, random, shutil, sys, time, zipfile
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -23,7 +23,7 @@ from fastai.learner import save_model
 from fastai.torch_core import rank_distrib, num_distrib
 from fastcore.foundation import L
 from fastprogress.fastprogress import IN_NOTEBOOK
-from .spectrogram import build_dataset_stores, SpecStore
+from .store import build_dataset_stores, SpecStore, _source
 from .augment import MixUpUniform, flip_blocks_to_classes
 from .data import get_dls
 from .loss import SoftBootstrap, LwLRAP
@@ -61,6 +61,7 @@ def _open_data(data, specs, splits, progress):
     for s in need:
         try: st = SpecStore(specs/s).verify()  # every checksum: a store damaged on disk is rebuilt below, not found mid-training
         except (DataError, FileNotFoundError): st = None
+        if st is not None and st.stale({f: _source(ds.audio_path(s, f)) for f in st.fnames}): st = None  # built from other files of these names
         if st is None or set(st.fnames) != set(tables[s].fname):
             try: st = build_dataset_stores(ds, specs, splits=(s,), progress=progress)[s]
             except OSError as e:
@@ -91,12 +92,20 @@ def replace_file(path, # the file to (re)write
             write(f); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
     except OutputWriteError: raise
-    except OSError as e:
-        err = OutputWriteError(f'{path}: cannot write it ({e.strerror or e}); make room (or write to another folder) and run the command again')
-        err.errno, err.strerror, err.filename = e.errno, e.strerror, str(path)
-        raise err from e
+    except OSError as e: raise _write_error(path, e) from e
+    except RuntimeError as e:  # `torch.save`'s zip writer turns a failed write (a full disk) into a RuntimeError: the OSError is its context
+        ose = e.__context__ if isinstance(e.__context__, OSError) else None
+        if ose is None and not any(k in str(e) for k in ('inline_container', 'PytorchStreamWriter')): raise
+        raise _write_error(path, ose or OSError(errno.ENOSPC if shutil.disk_usage(path.parent).free < 2**26 else errno.EIO, 'torch could not write it')) from e
     finally: tmp.unlink(missing_ok=True)
     return path
+
+def _write_error(path, e:OSError) -> OutputWriteError:
+    "The one-line error of an output that could not be written, keeping the `OSError`'s errno."
+    err = OutputWriteError(f'{path}: cannot write it ({e.strerror or e}); make room (or write to another folder) and run the command again')
+    err.errno, err.strerror, err.filename = e.errno, e.strerror, str(path)
+    return err
+
 
 # %% ../nbs/07b_learner.ipynb #4b1f9eda
 def _safe_globals():
@@ -108,7 +117,8 @@ _CALLS = ('GLOBAL', 'STACK_GLOBAL', 'INST', 'EXT1', 'EXT2', 'EXT4')  # the opcod
 
 def _runs_code(file, err) -> bool:
     "Whether a pickle the weights-only reader refused would call code: it names a global that reader does not allow, or its opcodes (read, never run) fetch one."
-    if 'Unsupported global' in str(err) or 'Unsupported class' in str(err): return True
+    msg = str(err).lower()  # torch words it 'Unsupported global', or 'unsupported GLOBAL … is blocked' (a `torch.save` zip file)
+    if any(k in msg for k in ('unsupported global', 'unsupported class', 'is blocked', 'not an allowed global')): return True
     if zipfile.is_zipfile(file): return False  # `torch.save`'s format: the reader named any global it refused
     data = Path(file).read_bytes()
     f, seen = io.BytesIO(data), False
@@ -271,10 +281,14 @@ def _num(x):
 # %% ../nbs/07b_learner.ipynb #efaa3c04
 class HistoryCSV(CSVLogger):
     "fastai's `CSVLogger` that rewrites `history.csv` whole after every epoch (`replace_file`), appending without a second header when a run resumes."
+    def __init__(self, fname='history.csv', append=False,
+                 keep=None): # resuming: keep this many epochs' rows (the checkpoint's), dropping rows of an epoch whose checkpoint was never written
+        super().__init__(fname, append); self.keep = keep
     def before_fit(self):
         if hasattr(self, 'gather_preds'): return
         p = self.path/self.fname
         self.lines = p.read_text().splitlines() if self.append and p.exists() else []
+        if self.keep is not None: self.lines = self.lines[:1 + self.keep]
         if not self.lines: self.lines = [','.join(self.recorder.metric_names)]
         self.old_logger, self.learn.logger = self.logger, self._write_line
     def _write_line(self, log):
@@ -321,14 +335,15 @@ def run_callbacks(cfg:TrainConfig) -> list:
 class StepTimer(Callback):
     "Wall-clock seconds of every training batch (loading and augmentation included) and of every validation pass."
     order = 99
-    def __init__(self): self.steps, self.valid = [], []
-    def before_epoch(self): self._t = time.perf_counter()
+    def __init__(self): self.steps, self.valid, self.marks = [], [], []
+    def before_epoch(self): self._t = time.perf_counter(); self.marks.append(len(self.steps))
     def after_batch(self):
         if not self.training: return
         t = time.perf_counter(); self.steps.append(t - self._t); self._t = t
     def before_validate(self): self._tv = time.perf_counter()
     def after_validate(self): self.valid.append(time.perf_counter() - self._tv)
     def step_s(self, skip=0): "Median seconds per training batch after the first `skip`."; return float(np.median(self.steps[skip:])) if len(self.steps) > skip else None
+    def batches_run(self) -> list: "Training batches each epoch ran (an epoch stopped early counts what it ran)."; return np.diff(self.marks + [len(self.steps)]).tolist()
 
 # %% ../nbs/07b_learner.ipynb #3a3488eb
 class SeenLwLRAP(LwLRAP):

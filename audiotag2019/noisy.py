@@ -64,6 +64,10 @@ def _truth_table(ds):
     return read_labels_csv(f, vocab=ds.vocab) if f.exists() else None
 
 # %% ../nbs/08b_noisy.ipynb #16d1c20e
+def _kept_names(out) -> list:
+    "The kept noisy clips' names, as the next stage's `noisy_fnames`: names, not a path, so a job folder that is copied or moved still resumes."
+    return [str(f) for f in pd.read_csv(Path(out)/'noisy_kept.csv', dtype={'fname': str}).fname]
+
 def noisy_selection(cfg:TrainConfig, # the config of both stages (its `noisy_fnames` is ignored in stage 1, set in stage 2)
                     data, # dataset root, `FATDataset`, or `(FATDataset, stores)`
                     out_dir, # gets `curated/` (stage 1), `noisy_scores.csv`, `noisy_kept.csv`, `curated+noisy/` (stage 2)
@@ -115,6 +119,6 @@ def noisy_selection(cfg:TrainConfig, # the config of both stages (its `noisy_fna
         replace_file(out/'selection.json', lambda f: f.write(json.dumps(rep, indent=1)))
     barrier()  # stage 2 reads noisy_kept.csv
     res = SelectionResult(stage1, tab, tab.fname[keep].tolist(), rep)
-    if retrain: res.retrained = train(cfg.replace(noisy_fnames=str(out/'noisy_kept.csv')), (ds, stores), out/'curated+noisy', **kw)
+    if retrain: res.retrained = train(cfg.replace(noisy_fnames=_kept_names(out)), (ds, stores), out/'curated+noisy', **kw)
     if job is not None and own: job.report()
     return res

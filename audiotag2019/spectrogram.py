@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_spectrogram.ipynb #d41eb8cc
 from __future__ import annotations
-import importlib, os, re, warnings
+import os, re, warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -288,11 +288,3 @@ def _prepare_file(path, p):
         y, notes = _read(path, p.sr)
         return prepare_wave(y, p), len(y)/p.sr, notes
     except Exception as e: return e
-
-# %% ../nbs/02_spectrogram.ipynb #c1336849
-_MOVED = ('SpecStore', 'StoreWriteError', 'build_store', 'write_store', 'build_dataset_stores')  # now in `store`
-
-def __getattr__(name):
-    "A name that moved to `store` still imports from here (for one release): it is looked up there."
-    if name in _MOVED: return getattr(importlib.import_module('audiotag2019.store'), name)
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -21,7 +21,7 @@ from .spectrogram import SpecParams, AudioError, default_device, _melspec, _prep
 __all__ = ['SpecStore', 'StoreWriteError', 'build_store', 'write_store', 'build_dataset_stores']
 
 # %% ../nbs/02a_store.ipynb #4bc221b7
-_COLS = ['fname', 'offset', 'width', 'status', 'duration', 'message', 'crc32']
+_COLS = ['fname', 'offset', 'width', 'status', 'duration', 'message', 'crc32', 'source']  # older stores lack source (and crc32)
 _STATUS = ('ok', 'silent', 'truncated', 'repaired', 'error')
 
 def _read_params(path):
@@ -33,6 +33,31 @@ def _read_params(path):
     except Exception as e: raise DataError(f'{path}: not the params.json of a spectrogram store ({type(e).__name__}: {e})'.replace('\n', ' ')) from e
     if meta.get('dtype', 'uint8') != 'uint8': raise DataError(f'{path}: dtype {meta["dtype"]!r}, but a spectrogram store holds uint8 images')
     return p
+def _recipe(p:SpecParams) -> str:
+    "A digest of the recipe: `params.json` records it, and every clip's checksum is seeded with it."
+    return f'{zlib.crc32(json.dumps(asdict(p), sort_keys=True).encode()):08x}'
+
+def _store_recipe(path, p:SpecParams):
+    "The recipe digest `params.json` records (None in a store written before it did), refused when `params` no longer match it (an edited recipe)."
+    meta = json.loads(Path(path).read_text())
+    r = meta.get('recipe')
+    if r is not None and r != _recipe(p):
+        raise DataError(f'{path}: its params were changed after the images were computed (they were computed with another recipe); '
+                        f'delete the folder and build the store again')
+    return r
+
+def _clip_crc(b, name, offset, width, recipe=None) -> int:
+    "A clip's checksum: its bytes, and (with a `recipe`: every store written since) its name, place and width and the recipe, so a row pointing at another clip's bytes fails too."
+    return zlib.crc32(b, zlib.crc32(f'{recipe}\t{name}\t{offset}\t{width}'.encode())) if recipe else zlib.crc32(b)
+
+def _source(path) -> str:
+    "What a clip is built from, read cheaply: the file's size and a checksum of 4 KB at its start and 4 KB at its middle ('' when unreadable)."
+    try:
+        with open(path, 'rb') as f:
+            n = os.fstat(f.fileno()).st_size; head = f.read(4096); f.seek(n // 2); mid = f.read(4096)
+    except OSError: return ''
+    return f'{n}:{zlib.crc32(mid, zlib.crc32(head)):08x}'
+
 
 # %% ../nbs/02a_store.ipynb #cf361b33
 def _numbers(col):
@@ -51,7 +76,7 @@ def _read_index(path, # a store's index.csv
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise DataError(f'{path}: not the index of a spectrogram store ({type(e).__name__}: {e})'.replace('\n', ' ')) from e
     head = rows[0] if rows else ['(no complete line)']
-    if sorted(head) not in (sorted(_COLS), sorted(_COLS[:-1])):   # a store written before checksums has no crc32
+    if sorted(head) not in (sorted(_COLS), sorted(_COLS[:-1]), sorted(_COLS[:-2])):   # older stores: no source, or no crc32 either
         raise DataError(f'{path}: not the index of a spectrogram store: its header is {",".join(head)[:100]!r}, not {",".join(_COLS)!r}')
     fits = np.array([len(r) == len(head) for r in rows[1:]], bool)
     body = [r if ok else [r[0] if r else ''] + ['']*(len(head) - 1) for r, ok in zip(rows[1:], fits)]
@@ -60,7 +85,7 @@ def _read_index(path, # a store's index.csv
     off, w, dur, crc = (_numbers(text[c]) for c in ('offset', 'width', 'duration', 'crc32'))
     no_crc = np.array([c == '' for c in text['crc32']], bool)   # a clip written before checksums
     parsed = fits & ~np.isnan(dur) & (off % 1 == 0) & (w % 1 == 0) & (no_crc | (crc % 1 == 0) & (crc >= 0) & (crc < 2**32))  # NaN % 1 is NaN
-    ix = pd.DataFrame({c: list(text[c]) for c in ('fname', 'status', 'message')}, dtype=str)
+    ix = pd.DataFrame({c: list(text[c]) for c in ('fname', 'status', 'message', 'source')}, dtype=str)
     ix['offset'], ix['width'] = (np.where(parsed, v, -1).astype(np.int64) for v in (off, w))
     ix['duration'], ix['crc32'] = dur, pd.array(np.where(parsed, crc, np.nan), dtype='Int64')
     return ix[_COLS], text, parsed
@@ -99,12 +124,14 @@ def _index_problems(ix, parsed, n_mels, size):
     return bad, hint
 
 # %% ../nbs/02a_store.ipynb #a1fa891d
-def _crc_problems(data, ix, n_mels, which, first=False):
-    "`{row: reason}` of the clips among rows `which` whose bytes in `data` do not match their checksum (clips without one are not checked); `first`: stop at the first."
-    off, w, crc, bad = ix.offset.to_numpy(), ix.width.to_numpy(), ix.crc32.to_numpy(np.int64, na_value=-1), {}
+_MISMATCH = 'its name, place or bytes do not match their checksum'
+
+def _crc_problems(data, ix, n_mels, which, first=False, recipe=None):
+    "`{row: reason}` of the clips among rows `which` whose bytes in `data` (name, place and `recipe` too, when given) do not match their checksum (clips without one are not checked); `first`: stop at the first."
+    off, w, crc, names, bad = ix.offset.to_numpy(), ix.width.to_numpy(), ix.crc32.to_numpy(np.int64, na_value=-1), ix.fname.to_numpy(), {}
     for i in which:
-        if crc[i] >= 0 and zlib.crc32(data[off[i]:off[i] + w[i]*n_mels]) != crc[i]:
-            bad[int(i)] = 'its bytes do not match their checksum'
+        if crc[i] >= 0 and _clip_crc(data[off[i]:off[i] + w[i]*n_mels], names[i], off[i], w[i], recipe) != crc[i]:
+            bad[int(i)] = _MISMATCH
             if first: break
     return bad
 
@@ -128,6 +155,7 @@ class SpecStore:
         self.path = Path(path)
         if not (self.path/'params.json').exists(): raise DataError(f'{self.path}: not a spectrogram store (no params.json)')
         self.params = _read_params(self.path/'params.json')
+        self.recipe = _store_recipe(self.path/'params.json', self.params)  # None: a store written before clips were bound to it
         self.index, _, parsed = _read_index(self.path/'index.csv')
         size = (self.path/'spec.u8').stat().st_size if (self.path/'spec.u8').exists() else 0
         bad, hint = _index_problems(self.index, parsed, self.params.n_mels, size)
@@ -145,17 +173,22 @@ class SpecStore:
         o, w = int(self._off[i]), int(self._w[i])
         x = self.data[o:o + self.params.n_mels*w]
         if not self._checked[i]:
-            if zlib.crc32(x) != self._crc[i]:
-                raise DataError(_damage_message(self.path, self.index.fname, {i % len(self): 'its bytes do not match their checksum'}))
+            if _clip_crc(x, self.index.fname.iat[i], o, w, self.recipe) != self._crc[i]:
+                raise DataError(_damage_message(self.path, self.index.fname, {i % len(self): _MISMATCH}))
             self._checked[i] = True
         return x.reshape(self.params.n_mels, w)
     def verify(self):
         "Check every clip not read yet against its checksum; raises a `DataError` naming the damaged clips, else returns the store."
-        bad = _crc_problems(self.data, self.index, self.params.n_mels, np.flatnonzero(~self._checked))
+        bad = _crc_problems(self.data, self.index, self.params.n_mels, np.flatnonzero(~self._checked), recipe=self.recipe)
         if bad: raise DataError(_damage_message(self.path, self.index.fname, bad))
         self._checked[:] = True
         return self
     def __iter__(self): return (self[i] for i in range(len(self)))
+    def stale(self, sources:dict) -> dict:
+        "`{row: reason}` of the clips built from another file than the one `sources` (name → `_source` of the file now) names: same name, other size or content."
+        src = self.index.source.to_numpy()
+        return {i: 'built from another file of that name (its size or content differs)' for i, (f, s) in enumerate(zip(self.index.fname, src))
+                if s and sources.get(f) and sources[f] != s}
 
 # %% ../nbs/02a_store.ipynb #f9507b9c
 @patch(as_prop=True)
@@ -234,20 +267,24 @@ def _writing(out):
         raise err from e
 
 # %% ../nbs/02a_store.ipynb #645859f0
-def _open_store(out, p, resume):
-    "Create `out`, or reopen it to resume: cut back to its clips before the first damaged one. Returns the fnames kept and the data size they use."
+def _open_store(out, p, resume, sources=None): # sources: name → `_source` of the file each clip is built from now
+    "Create `out`, or reopen it to resume: cut back to its clips before the first damaged (or stale) one. Returns the fnames kept, the data size they use and the store's recipe digest."
     out.mkdir(parents=True, exist_ok=True)
     pj, idx, dat = out/'params.json', out/'index.csv', out/'spec.u8'
     if resume and pj.exists():
         old = _read_params(pj)
         if old != p: raise DataError(f'{out}: built with other parameters {asdict(old)}; pass resume=False to rebuild it')
+        recipe = _store_recipe(pj, old)
         try: ix, text, parsed = _read_index(idx)
         except DataError as e:
             warnings.warn(f'{e}; the store is built again from its first clip'); ix, text, parsed = _read_index(idx, text=','.join(_COLS) + '\n')
         size = dat.stat().st_size if dat.exists() else 0
         bad, _ = _index_problems(ix, parsed, p.n_mels, size)
+        src = ix.source.to_numpy()
+        bad.update({i: 'built from another file of that name (its size or content differs)' for i, f in enumerate(ix.fname)
+                    if sources and src[i] and sources.get(f) and sources[f] != src[i]})
         keep = min(bad, default=len(ix))
-        if keep and size: bad.update(_crc_problems(np.memmap(dat, np.uint8, 'r', shape=(size,)), ix, p.n_mels, range(keep), first=True))
+        if keep and size: bad.update(_crc_problems(np.memmap(dat, np.uint8, 'r', shape=(size,)), ix, p.n_mels, range(keep), first=True, recipe=recipe))
         keep = min(bad, default=len(ix))
         if keep < len(ix):
             warnings.warn(_damage_message(out, ix.fname, bad, todo=f'The {len(ix) - keep} clip(s) from {ix.fname[keep]} on are cut from '
@@ -255,13 +292,14 @@ def _open_store(out, p, resume):
         end = int(ix.offset[keep - 1] + ix.width[keep - 1]*p.n_mels) if keep else 0
         _write_index(idx, text, keep)                                  # drops a cut-short last line, and the damaged rows
         with open(dat, 'ab') as f: f.truncate(end)                     # only ever cuts: bytes past the last kept clip
-        return set(ix.fname[:keep]), end
+        return set(ix.fname[:keep]), end, recipe
     for f in (pj, idx, dat): f.unlink(missing_ok=True)
     _write_index(idx, dict.fromkeys(_COLS, ()))
     with open(dat, 'wb'): pass
-    meta = {'params': asdict(p), 'dtype': 'uint8', 'format': 'uint8 (n_mels, width) row-major images back to back; see index.csv'}
+    meta = {'params': asdict(p), 'dtype': 'uint8', 'format': 'uint8 (n_mels, width) row-major images back to back; see index.csv',
+            'recipe': _recipe(p)}  # the digest each clip's checksum is seeded with: an edited recipe is refused, not believed
     _replace(pj, lambda f: f.write(json.dumps(meta, indent=1)))     # last: the folder is a store once params.json is there
-    return set(), 0
+    return set(), 0, meta['recipe']
 
 # %% ../nbs/02a_store.ipynb #092b8069
 def _batch_images(mel, # a `spectrogram.MelSpectrogram`
@@ -291,6 +329,8 @@ def _batch_rows(batch, # `(file, name)` per clip
                 imgs, # `_batch_images` of `res`
                 end, # where the batch's first image starts in `spec.u8`
                 on_error='record', # 'record' or 'raise' a clip that could not be read
+                recipe=None, # the store's recipe digest, which seeds each checksum (None: an older store's bytes-only checksums)
+                sources=None, # name → `_source` of each clip's file
                ):
     "`(images, rows, failed, damaged)`: the images to append and their index rows; messages on the clips that failed, and on those stored damaged."
     ims, rows, failed, damaged = [], [], [], []
@@ -299,11 +339,11 @@ def _batch_rows(batch, # `(file, name)` per clip
             msg = str(r).replace('\n', ' ')
             if str(f) not in msg: msg = f'{f}: {msg}'
             if on_error == 'raise': raise AudioError(msg) from r
-            failed.append(msg); rows.append([name, end, 0, 'error', 0., msg, 0]); continue
+            failed.append(msg); rows.append([name, end, 0, 'error', 0., msg, _clip_crc(b'', name, end, 0, recipe), (sources or {}).get(name, '')]); continue
         im, const = imgs[i]
         status = _damage(r[2]) or ('silent' if const else 'ok')
         if status in ('truncated', 'repaired'): damaged.append(f'{f} ({"; ".join(r[2])})')
-        rows.append([name, end, im.shape[1], status, round(r[1], 4), '; '.join(r[2]), zlib.crc32(im)])
+        rows.append([name, end, im.shape[1], status, round(r[1], 4), '; '.join(r[2]), _clip_crc(im, name, end, im.shape[1], recipe), (sources or {}).get(name, '')])
         ims.append(im); end += im.size
     return ims, rows, failed, damaged
 
@@ -326,8 +366,9 @@ def build_store(files, # audio paths; their file names key the store and must be
     if len(names) != len(files): raise ValueError(f'{len(files)} files but {len(names)} names')
     dup = sorted({n for n in names if names.count(n) > 1}) if len(set(names)) < len(names) else []
     if dup: raise DataError(f'{len(dup)} file name(s) appear more than once, e.g. {dup[:3]}: a store is keyed by file name')
+    sources = {n: _source(f) for f, n in zip(files, names)}  # what each clip is built from: a store of other files of the same names is not reused
     with lock_for(out):  # another process building `out` finishes first; this one then resumes
-        with _writing(out): done, end = _open_store(out, p, resume)
+        with _writing(out): done, end, recipe = _open_store(out, p, resume, sources)
         todo = [(f, n) for f, n in zip(files, names) if n not in done]
         mel = _melspec(p, str(torch.device(device) if device is not None else default_device()))
         batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
@@ -339,7 +380,7 @@ def build_store(files, # audio paths; their file names key the store and must be
             pb = progress_bar(range(len(batches)), leave=False) if progress and batches else range(len(batches))
             for bi in pb:
                 res, nxt = [f.result() for f in nxt], (submit(batches[bi + 1]) if bi + 1 < len(batches) else [])
-                ims, rows, bad, dmg = _batch_rows(batches[bi], res, _batch_images(mel, res), end, on_error)
+                ims, rows, bad, dmg = _batch_rows(batches[bi], res, _batch_images(mel, res), end, on_error, recipe, sources)
                 for im in ims: fd.write(im.data)
                 fd.flush()                        # the images first, then the index rows that point at them
                 wr.writerows(rows); fi.flush()
@@ -365,14 +406,14 @@ def write_store(specs, # uint8 images `(n_mels, W)`, any widths
             raise ValueError(f'{f}: expected a uint8 image ({p.n_mels}, W), got {s.dtype} {s.shape}')
     out = Path(out)
     with lock_for(out), _writing(out):
-        _open_store(out, p, resume=False)
+        recipe = _open_store(out, p, resume=False)[2]
         durs = [s.shape[1]*p.hop/p.sr for s in specs] if durations is None else list(durations)
         with open(out/'spec.u8', 'ab') as fd, open(out/'index.csv', 'a', newline='') as fi:
             w, off = csv.writer(fi, lineterminator='\n'), 0
             for f, s, d in zip(fnames, specs, durs):
                 b = np.ascontiguousarray(s).tobytes()
                 fd.write(b)
-                w.writerow([f, off, s.shape[1], 'ok' if s.max() > 0 else 'silent', d, '', zlib.crc32(b)])
+                w.writerow([f, off, s.shape[1], 'ok' if s.max() > 0 else 'silent', d, '', _clip_crc(b, f, off, s.shape[1], recipe), ''])
                 off += s.size
     return SpecStore(out)
 

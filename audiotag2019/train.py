@@ -4,7 +4,7 @@
 
 # %% ../nbs/07d_train.ipynb #a68dc9af
 from __future__ import annotations
-import importlib, json, os, shutil, time
+import json, os, shutil, time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ from .data import apply_overrides
 from .config import TrainConfig
 from .distributed import world, barrier, pick_device, device_name, RankTrainer, RankLog
 from .learner import (open_data, make_dls, run_meta, run_callbacks, RunCheckpoints, HistoryCSV, TagLearner, SeenLwLRAP,
-                                  EpochLine, predict_dl, say, _bars, RUN_FILES, load_checkpoint, load_weights, save_weights, replace_file)
+                                  EpochLine, StepTimer, predict_dl, say, _bars, RUN_FILES, load_checkpoint, load_weights, save_weights, replace_file)
 from .budget import Budget, _splits
 
 # %% auto #0
@@ -29,8 +29,8 @@ __all__ = ['PLANNED', 'TrainResult', 'plot_history', 'save_plots', 'train', 'tra
 
 # %% ../nbs/07d_train.ipynb #e8b255a2
 @contextmanager
-def _run_lock(out):
-    "Hold the run folder `out` (rank 0 holds it for every process): another `train` into it is refused, naming the holder's pid."
+def _run_lock(out, what='train'):
+    "Hold the folder `out` (rank 0 holds it for every process): another `train` (or `run`, for a job folder) into it is refused, naming the holder's pid."
     if world()[0]: yield; return
     lk = lock_for(out, timeout=0)
     pid = Path(f'{lk.lock_file}.pid')  # beside the lock file, which the lock itself may empty
@@ -38,7 +38,8 @@ def _run_lock(out):
     except TimeoutError:
         try: who = pid.read_text().strip()
         except OSError: who = '?'
-        raise DataError(f'{out}: another train (pid {who or "?"}) is writing this run folder; let it finish (or stop it), or train into another folder') from None
+        kind = 'job' if what == 'run' else 'run'
+        raise DataError(f'{out}: another {what} (pid {who or "?"}) is writing this {kind} folder; let it finish (or stop it), or {what} into another folder') from None
     try:
         pid.write_text(str(os.getpid()))
         yield
@@ -58,16 +59,14 @@ def _read_json(p):
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise DataError(f'{p}: not readable json ({e}); restore it, or pass overwrite=True to start over') from None
 
 def _resumable(out):
-    "'resume' when `out` has epochs to continue from; 'fresh' when it never finished an epoch; an error naming what is missing otherwise."
+    "'resume' when `out` has a checkpointed epoch to continue from; 'fresh' when it has none; an error naming what is missing otherwise."
     st, last = out/'state.json', out/'models'/'last.pth'
     if st.exists():
         if last.exists(): return 'resume'
         raise DataError(f"{out}: cannot resume: state.json says {_read_json(st).get('epochs_done')} epoch(s) done, but models/last.pth is missing; "
                         f"restore it, or pass overwrite=True to start over")
-    h = out/'history.csv'
-    n = max(0, len(h.read_text().splitlines()) - 1) if h.exists() else 0
-    if n: raise DataError(f'{out}: cannot resume: history.csv has {n} epoch(s), but state.json is missing; restore it, or pass overwrite=True to start over')
-    return 'fresh'  # stopped inside its first epoch: nothing to continue
+    if last.exists(): raise DataError(f'{out}: cannot resume: models/last.pth is there but state.json is missing; restore it, or pass overwrite=True to start over')
+    return 'fresh'  # stopped before its first checkpoint was whole (inside its first epoch, or a full disk): nothing to continue
 
 def _check_run_dir(out, cfg, resume, overwrite):
     "Refuse to mix runs: a folder holding another run, the same run without `resume`/`overwrite`, or a `resume` with nothing valid to resume."
@@ -180,7 +179,7 @@ def _learner(run_cfg, ds, stores, out, mode, device, progress, talk, job, cbs):
     rng = load_checkpoint(out/'models'/'last_rng.pth') if mode == 'resume' and (out/'models'/'last_rng.pth').exists() else None
     held_out = run_cfg.fold is not None
     ckpt = RunCheckpoints(best=state.get('best'), best_epoch=state.get('best_epoch'), resume_from=rng, keep_best=held_out)
-    run_cbs = [ckpt] + ([] if rank else [HistoryCSV('history.csv', append=mode == 'resume')]) + run_callbacks(run_cfg)
+    run_cbs = [ckpt] + ([] if rank else [HistoryCSV('history.csv', append=mode == 'resume', keep=state.get('epochs_done'))]) + run_callbacks(run_cfg)
     if progress == 'lines': run_cbs.append(EpochLine(talk, job))
     if n_proc > 1: run_cbs.append(RankTrainer())
     if os.environ.get('AUDIOTAG2019_RANK_LOG'): run_cbs.append(RankLog(os.environ['AUDIOTAG2019_RANK_LOG']))
@@ -199,11 +198,15 @@ def _load(learn, name, with_opt=False):
     if with_opt and learn.opt is None: learn.create_opt()
     load_weights(learn.path/learn.model_dir/f'{name}.pth', learn.model, learn.opt if with_opt else None, device=learn.dls.device)
 
-def _write_pace(out, pacer, run_cfg, res):
-    "`pace.json`: what the pacer did (the config holds the plan's first numbers, this the batches actually run)."
-    pace = dict(batches_per_epoch=pacer.batches, images=int(len(pacer.steps) * run_cfg.bs), step_s=pacer.step_s(1), seconds=round(res.seconds, 1),
-                replanned=getattr(pacer, 'replanned', None))
+def _write_pace(out, timer, run_cfg, res, mode):
+    "`pace.json`: what the stage ran (the config holds the plan's first numbers, this the batches each epoch actually ran), a resumed run's epochs included."
+    prev = _read_json(out/'pace.json') if mode == 'resume' and (out/'pace.json').exists() else {}
+    done = len(res.history) - len(timer.batches_run())  # epochs run before this process resumed
+    batches = (prev.get('batches_per_epoch') or [])[:max(done, 0)] + timer.batches_run()
+    pace = dict(batches_per_epoch=batches, images=int(sum(batches) * run_cfg.bs), step_s=timer.step_s(1),
+                seconds=round(res.seconds + (prev.get('seconds') or 0), 1), replanned=getattr(timer, 'replanned', None))
     replace_file(out/'pace.json', lambda f: f.write(json.dumps(pace, indent=1)))
+
 
 # %% ../nbs/07d_train.ipynb #7ced7878
 def train(cfg:TrainConfig, # what to train
@@ -242,7 +245,8 @@ def train(cfg:TrainConfig, # what to train
             if own: job = Budget(cfg, (ds, stores), 1, start=t0, device=device, say=talk)
             run_cfg, job_cbs = job.next_stage()
         else: talk(f'training {out} on {device_name(device)}')
-        learn, meta, state = _learner(run_cfg, ds, stores, out, mode, device, progress, talk, job, job_cbs + list(cbs or []))
+        timer = job_cbs[0] if job_cbs else StepTimer()  # what the stage ran, for pace.json
+        learn, meta, state = _learner(run_cfg, ds, stores, out, mode, device, progress, talk, job, (job_cbs or [timer]) + list(cbs or []))
         if mode == 'resume':
             _load(learn, 'last', with_opt=True)
             learn.resume_epoch = state['epochs_done']
@@ -257,7 +261,7 @@ def train(cfg:TrainConfig, # what to train
             save_weights(out/'models'/'last.pth', learn.model, learn.opt)
         barrier()  # the files rank 0 wrote are there for every process to read
         res = _finish(learn, run_cfg, out, ds, meta, t0, plots and not rank, valid_predict_fn)
-        if job_cbs and not rank: _write_pace(out, job_cbs[0], run_cfg, res)
+        if not rank: _write_pace(out, timer, run_cfg, res, mode)
         if job is not None:
             job.observe()
             talk(f'{out}: trained in {res.seconds/60:.1f} min' + (f' (planned {job.stage_s/60:.1f})' if job_cbs else ''))
@@ -332,15 +336,3 @@ def train_folds(cfg:TrainConfig, # the config; its `fold` is replaced by each fo
 def _finished(run_dir):
     s = Path(run_dir)/'state.json'
     return s.exists() and bool(_read_json(s).get('finished'))
-
-# %% ../nbs/07d_train.ipynb #c3e95c9d
-_OLD = ['PRECISIONS', 'NOISY_LOSSES', 'CPU_DEMO', 'CPU_LADDER', 'CPU_EFFICIENCY', 'MIN_PASSES', 'MIXUP_PASSES', 'RUN_FILES', 'OVERRIDE_ACTIONS', 'SAFETY', 'CKPT_S', 'MAX_EPOCHS', 'MIN_EPOCHS', 'PLANNED', 'TrainConfig', 'machine_gflops', 'train_gflop', 'cpu_recipe', 'native_bf16', 'open_data', 'NoisyFlagged', 'make_dls', 'run_meta', 'read_overrides', 'apply_overrides', 'RunCheckpoints', 'HistoryCSV', 'TagLearner', 'TrainResult', 'plot_history', 'save_plots', 'MixedPrecisionAny', 'run_callbacks', 'StepTimer', 'SeenLwLRAP', 'EpochLine', 'Speed', 'measure_speed', 'plan_stage', 'BudgetPacer', 'Budget', 'world', 'init_distributed', 'barrier', 'broadcast', 'RankDL', 'RankTrainer', 'RankLog', 'predict_dl', 'say', 'train', 'load_run', 'load_model', 'window_dl', 'predict_windows', 'label_ranks', 'select_noisy', 'SelectionResult', 'noisy_selection', 'logmel_stats', 'baseline_model', 'baseline_logreg', 'train_folds', 'run_dirs', 'load_models', 'train_cli']  # `train`'s public names before the split into config, learner, budget, distributed, inference, noisy, baseline, cli
-_HOMES = ('config', 'learner', 'budget', 'distributed', 'data', 'inference', 'noisy', 'baseline', 'cli')
-
-def __getattr__(name):
-    "A name that moved out of `train` still imports from here (for one release): it is looked up in its new module."
-    if name in _OLD:
-        for m in _HOMES:
-            mod = importlib.import_module(f'audiotag2019.{m}')
-            if name in getattr(mod, '__all__', ()): return getattr(mod, name)
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -17,7 +17,7 @@ from fastai.callback.core import Callback
 from fastai.callback.training import GradientClip
 from audiotag2019.core import load_dataset
 from audiotag2019.demo import demo_dataset
-from audiotag2019.spectrogram import build_dataset_stores
+from audiotag2019.store import build_dataset_stores
 from audiotag2019.data import get_dls
 from audiotag2019.augment import MixUpUniform, AsImage, SpecToFloat, SpecBars, STATS
 from fastai.data.transforms import Normalize, Pipeline

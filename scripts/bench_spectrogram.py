@@ -10,7 +10,8 @@ import soundfile as sf
 import torch
 import librosa
 from fastcore.script import call_parse
-from audiotag2019.spectrogram import SpecParams, build_store, librosa_melspec, default_device
+from audiotag2019.spectrogram import SpecParams, librosa_melspec, default_device
+from audiotag2019.store import build_store
 
 FSD_HOURS = 103  # FSDKaggle2019: curated + noisy + test
 
@@ -50,7 +51,7 @@ def librosa_loop(files, p=SpecParams()):
 def peak_rss_mib(files, out):
     "Peak RSS (MiB, VmHWM) of a fresh process that builds a store of `files`, and of the same process after its imports."
     lst = Path(out).with_suffix('.txt'); lst.write_text('\n'.join(map(str, files)))
-    code = ("import re,sys; from pathlib import Path; from audiotag2019.spectrogram import build_store\n"
+    code = ("import re,sys; from pathlib import Path; from audiotag2019.store import build_store\n"
             "hwm = lambda: int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
             "base = hwm()\n"
             f"build_store(Path({str(lst)!r}).read_text().split(chr(10)), {str(out)!r}, progress=False)\n"

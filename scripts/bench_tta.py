@@ -18,7 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from fastcore.script import call_parse, store_true
 from audiotag2019.demo import demo_dataset
 from audiotag2019.core import load_dataset
-from audiotag2019.spectrogram import build_dataset_stores
+from audiotag2019.store import build_dataset_stores
 from audiotag2019.augment import N_FLIPS, flip_spec
 from audiotag2019.model import get_model
 from audiotag2019.config import TrainConfig, machine_gflops

@@ -25,7 +25,7 @@ from fastcore.script import call_parse, store_true
 from fastai.learner import Learner
 from audiotag2019.core import load_dataset, SPLITS
 from audiotag2019.demo import demo_dataset
-from audiotag2019.spectrogram import build_store
+from audiotag2019.store import build_store
 from audiotag2019.config import TrainConfig
 from audiotag2019.learner import make_dls, run_callbacks, StepTimer
 from audiotag2019.model import get_model

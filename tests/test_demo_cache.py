@@ -3,6 +3,7 @@ import os, subprocess, sys, textwrap
 from pathlib import Path
 import pytest
 import audiotag2019.demo as demo
+from audiotag2019.sounds import DEMO_CLASSES
 
 SIZE = 0.05  # the smallest build: every class once in train
 
@@ -35,14 +36,14 @@ def test_crash_leaves_nothing_half_built(cache, monkeypatch):
     assert _entries(cache) == []
     monkeypatch.setattr(demo, 'make_demo_dataset', real)
     p = demo.demo_dataset(SIZE)
-    assert (p/'.complete').exists() and demo.load_dataset(p).vocab == demo.DEMO_CLASSES
+    assert (p/'.complete').exists() and demo.load_dataset(p).vocab == DEMO_CLASSES
 
 def test_folder_without_completion_mark_is_rebuilt(cache):
     key = demo.demo_dataset(SIZE).name
     (cache/key/'.complete').unlink()
     (cache/key/'train_curated.csv').write_text('garbage')
     p = demo.demo_dataset(SIZE)
-    assert (p/'.complete').exists() and demo.load_dataset(p).vocab == demo.DEMO_CLASSES
+    assert (p/'.complete').exists() and demo.load_dataset(p).vocab == DEMO_CLASSES
 
 def test_named_sizes_and_bad_size(cache):
     with pytest.raises(ValueError, match='size must be one of'): demo.demo_dataset('enormous')

@@ -93,17 +93,13 @@ def test_two_process_run_resumes(tmp_path):
 
 def test_budget_in_two_processes(tmp_path):
     "Rank 0 plans and paces; every process runs the same batches (no process waits forever for another's step)."
-    import time
     root = demo_dataset('tiny')
     run = tmp_path/'run'
-    t0 = time.time()
     r = _run([str(BIN/'torchrun'), '--standalone', '--nproc_per_node', '2', '-m', 'audiotag2019.cli', 'train', str(root), str(run), '--specs', str(tmp_path/'specs'),
               '--preset', 'cpu_demo', '--size', '64', '--bs', '16', '--budget', '1', '--quiet'], _env(tmp_path))
-    secs = time.time() - t0
     assert r.stdout.count('plan: ') == 1 and r.stdout.count('job done in ') == 1, r.stdout
     r0, r1 = _ranks(tmp_path)
     assert r0['weights_md5'] == r1['weights_md5']
     assert [len(e) for e in r0['items']] == [len(e) for e in r1['items']]  # the same batches in every epoch
     pace = json.loads((run/'pace.json').read_text())
     assert len(pace['batches_per_epoch']) == len(r0['items'])
-    assert secs < 60 * 1.5 + 45, secs  # the minute, plus start-up of two processes on a loaded 2-core machine

@@ -2,7 +2,7 @@
 `last_rng.pth` when `train` resumes, `best.pth`/`last.pth` through `inference.load_model`) is loaded weights-only. A file
 that would run code is refused with one line naming it, and its code does not run; a damaged or empty one is a
 `DataError` naming it too."""
-import json, pickle, shutil, warnings
+import json, os, pickle, shutil, warnings
 from pathlib import Path
 import numpy as np
 import pytest
@@ -28,6 +28,10 @@ class Payload:
     def __init__(self, marker): self.marker = str(marker)
     def __reduce__(self): return (open, (self.marker, 'w'))
 
+class ShellPayload(Payload):
+    "The same through a module torch blocks outright (`os.system`): its refusal is worded 'unsupported GLOBAL … is blocked'."
+    def __reduce__(self): return (os.system, (f'touch {self.marker}',))
+
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
     return open_data(demo_dataset('tiny'), specs=tmp_path_factory.mktemp('specs'))
@@ -48,10 +52,11 @@ def run(half_run, tmp_path):
 def _plant(f, marker, how='torch'):
     "Replace checkpoint `f` with a payload that runs code when unpickled."
     if how == 'torch': torch.save({'model': Payload(marker), 'opt': {}}, f)
+    elif how == 'torch_os': torch.save({'model': ShellPayload(marker), 'opt': {}}, f)
     else:  # a plain pickle, not torch.save's zip: protocol 2 names its globals one way, protocol 5 another
         with open(f, 'wb') as o: pickle.dump({'x': Payload(marker)}, o, protocol=int(how[-1]))
 
-@pytest.mark.parametrize('how', ['torch', 'pickle2', 'pickle5'])
+@pytest.mark.parametrize('how', ['torch', 'torch_os', 'pickle2', 'pickle5'])
 @pytest.mark.parametrize('name', ['last.pth', 'last_rng.pth'])
 def test_resume_refuses_code_in_a_checkpoint(data, run, tmp_path, name, how):
     marker = tmp_path/'pwned'

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from conftest import tone_files
 import audiotag2019.store as S  # build_store: where it opens files
-from audiotag2019.spectrogram import SpecStore, build_store, write_store
+from audiotag2019.store import SpecStore, build_store, write_store
 from audiotag2019.core import DataError
 
 SR = 44100

@@ -13,7 +13,7 @@ from audiotag2019.core import DataError
 from audiotag2019.demo import demo_dataset
 from audiotag2019.config import TrainConfig
 from audiotag2019.learner import open_data
-from audiotag2019.spectrogram import SpecStore
+from audiotag2019.store import SpecStore
 from audiotag2019.train import train
 from audiotag2019.inference import load_model, predict_folder
 

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 from conftest import tone_files
 import audiotag2019.store as S  # build_store: where it calls `_prepare_file`
-from audiotag2019.spectrogram import SpecParams, SpecStore, build_store, build_dataset_stores
+from audiotag2019.spectrogram import SpecParams
+from audiotag2019.store import SpecStore, build_store, build_dataset_stores
 from audiotag2019.core import DataError
 
 SR = 44100
@@ -88,6 +89,8 @@ def test_n_mels_edited_single_clip_store_refused(files, tmp_path):
     st = build_store(files[:1], tmp_path/'one', progress=False, device='cpu')
     meta = json.loads((st.path/'params.json').read_text()); meta['params']['n_mels'] = 64
     (st.path/'params.json').write_text(json.dumps(meta))
+    with pytest.raises(DataError, match='its params were changed after the images were computed'): SpecStore(st.path)  # refused on opening
+    del meta['recipe']; (st.path/'params.json').write_text(json.dumps(meta))  # as a store written before its recipe was bound
     st = SpecStore(st.path)                        # sizes agree (the index's bytes fit), but the checksum cannot
     with pytest.raises(DataError, match='clip0.wav'): st[0]
 
@@ -110,7 +113,8 @@ def test_flipped_byte_caught_when_read_and_repaired(files, full, copy, monkeypat
     assert st2.verify() is st2
 
 def _strip_checksums(d):
-    ix = _ix(d).drop(columns='crc32', errors='ignore')
+    "What a store written before checksums looks like: no crc32 (and no source) column."
+    ix = _ix(d).drop(columns=['crc32', 'source'], errors='ignore')
     ix.to_csv(Path(d)/'index.csv', index=False, lineterminator='\n')
 
 def test_store_without_checksums_opens_and_is_size_checked(files, full, copy, monkeypatch):
@@ -174,3 +178,51 @@ def test_dataset_stores_repaired_after_truncation(tmp_path, monkeypatch):
     assert _bytes(st.path) == _bytes(ref.path)
     blank = [f for f in st.fnames if st.get(f).max() == 0]
     assert blank == [f for f in ref.fnames if ref.get(f).max() == 0]
+
+def test_swapped_names_are_caught_and_recomputed(files, full, copy, monkeypatch):
+    "Two clips' names exchanged in index.csv: each checksum covers the clip's name and place, so both rows fail; a resume computes them again."
+    ix = _ix(copy)
+    _edit_index(copy, 2, fname=ix.fname[5]); _edit_index(copy, 5, fname=ix.fname[2])
+    st = SpecStore(copy)  # sizes and places agree: it opens ...
+    with pytest.raises(DataError, match=rf'{ix.fname[5]} \(its name, place or bytes do not match their checksum\)'): st[2]  # ... and refuses the row (named as it now reads)
+    with pytest.raises(DataError, match=r'2 of 8 clip\(s\)'): SpecStore(copy).verify()
+    st2, computed, _ = _resume(files, copy, monkeypatch)
+    assert computed == [f.name for f in files[2:]] and _bytes(copy) == _bytes(full)
+
+def test_repeated_name_is_refused_and_recomputed(files, full, copy, monkeypatch):
+    "A row renamed to an earlier clip's name: refused on open; a resume keeps the genuine rows and computes the rest again."
+    ix = _ix(copy)
+    _edit_index(copy, 1, fname=ix.fname[5])
+    with pytest.raises(DataError, match='repeated name|its name, place or bytes'): SpecStore(copy).verify()
+    st2, computed, _ = _resume(files, copy, monkeypatch)
+    assert computed == [f.name for f in files[1:]] and _bytes(copy) == _bytes(full)
+
+@pytest.mark.parametrize('edit', [dict(hop=347), dict(top_db=40.)])
+def test_edited_recipe_is_refused(copy, edit):
+    "params.json edited after the images were computed: refused with a clear line, not believed (a model would be paired with the wrong front end)."
+    meta = json.loads((copy/'params.json').read_text()); meta['params'].update(edit)
+    (copy/'params.json').write_text(json.dumps(meta))
+    with pytest.raises(DataError, match='its params were changed after the images were computed'): SpecStore(copy)
+
+def test_store_of_other_files_with_the_same_names_is_rebuilt(files, full, copy, tmp_path, monkeypatch):
+    "The same names, other audio: each clip records what it was built from, so the store is computed again from the first clip that differs."
+    (tmp_path/'other').mkdir(); other = tone_files(tmp_path/'other', DURS, 7, 'clip')  # other tones, the same names
+    assert [f.name for f in other] == [f.name for f in files]
+    st, computed, w = _resume(other, copy, monkeypatch)
+    computed = list(computed)  # before the reference build below adds to it
+    fresh = build_store(other, tmp_path/'fresh'/'s', batch_size=3, progress=False, device='cpu')
+    assert computed == [f.name for f in other] and _bytes(copy)[0] == _bytes(fresh.path)[0] != _bytes(full)[0]
+    assert any('built from another file of that name' in m for m in w), w
+    assert SpecStore(copy).stale({f.name: S._source(f) for f in other}) == {}
+
+def test_open_data_rebuilds_a_store_whose_audio_changed(tmp_path):
+    "`open_data` (every command's way in): a dataset whose test clip was replaced by other audio of the same name gets that clip computed again."
+    from audiotag2019.demo import demo_dataset
+    from audiotag2019.learner import open_data
+    root = Path(shutil.copytree(demo_dataset('tiny'), tmp_path/'root'))
+    ds, st = open_data(root, specs=tmp_path/'specs', splits=('test',))
+    a, b = st['test'].fnames[:2]
+    before = np.array(st['test'].get(a))
+    shutil.copy(root/'test'/b, root/'test'/a)  # a's file now holds b's audio
+    _, st2 = open_data(root, specs=tmp_path/'specs', splits=('test',))
+    assert np.array_equal(st2['test'].get(a), st2['test'].get(b)) and not np.array_equal(st2['test'].get(a), before)

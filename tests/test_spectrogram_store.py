@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 import audiotag2019.store as S  # build_store: where it calls `_prepare_file`
-from audiotag2019.spectrogram import SpecParams, SpecStore, build_store, melspec_batch, load_audio
+from audiotag2019.spectrogram import SpecParams, melspec_batch, load_audio
+from audiotag2019.store import SpecStore, build_store
 from audiotag2019.core import DataError
 
 SR = 44100

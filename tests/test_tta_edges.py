@@ -9,7 +9,8 @@ import torch
 warnings.filterwarnings('ignore', message='.*torch.jit.script.*')
 from audiotag2019.augment import N_FLIPS
 from audiotag2019.model import get_model
-from audiotag2019.spectrogram import SpecStore, SpecParams
+from audiotag2019.spectrogram import SpecParams
+from audiotag2019.store import SpecStore
 from audiotag2019.tta import predict_specs, predict_store, slice_starts, slice_index, clip_slice
 
 C = 4
