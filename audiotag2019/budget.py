@@ -123,7 +123,7 @@ def plan_stage(cfg:TrainConfig, speed:Speed, seconds,
 
 # %% ../nbs/07c_budget.ipynb #d90b729a
 class BudgetPacer(StepTimer):
-    "Keep a stage on time: after its first epoch, re-plan its epochs when the pace is over 2× off the plan's; before each epoch, fit its batches to the time left; stop at the job's deadline."
+    "Keep a stage on time: at each epoch start (the first and last aside), re-plan its epochs when the pace is over 2× off the one it was planned on; before each epoch, fit its batches to the time left; stop at the job's deadline."
     order = 98
     def __init__(self, stage_end, # when the stage should end (its final predictions included)
                  deadline, # when the whole job must end: training stops there (with a warning)
@@ -134,7 +134,7 @@ class BudgetPacer(StepTimer):
                  clock=time.time): # the wall clock the stage and deadline are read on (a test gives a fake one)
         super().__init__(); self.stage_end, self.deadline, self.tail_s, self.max_batches, self.plan, self.say = stage_end, deadline, tail_s, max_batches, plan, say
         self.clock = clock
-        self.batches, self.replanned, self.extra, self.tried = [], None, [], False  # batches per epoch, as run; the re-plan's line; seconds of each epoch besides its batches
+        self.batches, self.replanned, self.extra = [], None, []  # batches per epoch, as run; the last re-plan's line; seconds of each epoch besides its batches
     def before_fit(self): self.t0 = self._te = self.clock(); self._n0 = 0
     def _epoch_end(self):
         "Record the seconds the epoch that just ended spent besides its batches (validation, checkpoints, history)."
@@ -145,7 +145,7 @@ class BudgetPacer(StepTimer):
         "Median seconds per batch of the last 50 (the first, which warms up, left out); None before there are three."
         return float(np.median(self.steps[1:][-50:])) if len(self.steps) >= 3 else None
     def _replan(self):
-        "The stage's epochs as the plan would have chosen them at the pace of its first epoch, when that is over 2× off the measured one; else None."
+        "The stage's epochs as the plan would have chosen them at the pace seen (the last 50 batches), when that is over 2× off the pace it was planned on; else None."
         cfg, speed = self.plan
         s = self._pace()
         if s is None or 0.5 <= s / speed.step_s <= 2: return None
@@ -153,6 +153,7 @@ class BudgetPacer(StepTimer):
         except ValueError: return None
         e = int(np.clip(e, self.epoch + 1, MAX_EPOCHS))
         self.max_batches = max(self.max_batches or 0, 8 * nb)  # the bound the plan would have had at this pace
+        self.plan = (cfg, replace(speed, step_s=s))  # the next check compares with this pace: a re-plan only when the pace moves again
         self.replanned = (f're-planned: measured {s:.2f} s per batch, not {speed.step_s:.2f} s: '
                           + (f'{e} epochs instead of {self.n_epoch}' if e != self.n_epoch else f'{e} epochs as planned, of up to {8 * nb} batches each'))
         return e
@@ -163,8 +164,7 @@ class BudgetPacer(StepTimer):
         if self.epoch > 0 and self.clock() > self.deadline: stop = True  # processes stop together, at an epoch's start
         else:
             s = self._pace()  # the plan's numbers until there is a pace of our own
-            if s is not None and self.epoch >= 1 and self.plan is not None and not self.tried:  # once: the first epoch start with a pace
-                self.tried = True
+            if s is not None and self.epoch >= 1 and self.plan is not None and self.epoch < self.n_epoch - 1:  # every epoch start with a pace, but the last
                 if not rank_distrib(): n_epoch = self._replan()
             if s is not None:  # fastai's schedule advances 1/n_epoch per epoch whatever its length, so the one-cycle stays whole
                 per = (self.stage_end - self.tail_s - self.clock()) / ((n_epoch or self.n_epoch) - self.epoch) - (np.median(self.extra) if self.extra else 0)
