@@ -20,7 +20,8 @@ from fastai.callback.mixup import MixHandler
 __all__ = ['WINDOW', 'VALID_AT', 'FLIPS', 'N_FLIPS', 'flip_labels_to_classes', 'STATS', 'window_offset', 'spec_window',
            'split_flip_index', 'flip_spec', 'flip_targets', 'flip_vocab', 'flip_blocks_to_classes', 'flip_batch',
            'spec_item', 'AsImage', 'SpecZoom', 'ResizeBatch', 'SpecLighting', 'SpecToFloat', 'SpecNormalize',
-           'SpecBars', 'SpecEQ', 'SpecBackground', 'batch_tfms', 'mixed_target', 'MixTarget', 'MixUpUniform']
+           'SpecBars', 'SpecEQ', 'SpecBackground', 'SpecShift', 'batch_tfms', 'mixed_target', 'MixTarget',
+           'MixUpUniform']
 
 # %% ../nbs/03_augment.ipynb #1210f621
 WINDOW = 128  # frames per training window (2 s with the seed's hop), also the mel height
@@ -361,6 +362,27 @@ class SpecBackground(RandTransform):
         return torch.where(on, torch.maximum(x, x[torch.randperm(B, device=dev)] - d), x)
 
 
+# %% ../nbs/03_augment.ipynb #aa818944
+class SpecShift(RandTransform):
+    "A pitch shift drawn per image: the image moved by up to `max_bands` mel bands up or down (probability `p`), the edge band repeated into the gap."
+    order = 46  # on the 0–1 scale, with the recording chain, before `SpecNormalize`
+    def __init__(self,
+                 p=0.5, # probability per image
+                 max_bands=8, # largest shift in mel bands, either way
+                ):
+        if not (0 <= p <= 1 and max_bands >= 0): raise ValueError(f'need p in [0, 1] and max_bands ≥ 0, got {p}, {max_bands}')
+        super().__init__(p=1.)
+        self.p_shift, self.max_bands = p, int(max_bands)
+
+    def before_call(self, b, split_idx): self.do = True
+
+    def encodes(self, x: TensorImage):
+        B, H, dev = x.shape[0], x.shape[-2], x.device
+        k = torch.randint(-self.max_bands, self.max_bands + 1, (B,), device=dev) * (torch.rand(B, device=dev) < self.p_shift)
+        rows = (torch.arange(H, device=dev)[None] - k[:, None]).clamp_(0, H - 1)  # B,H: the source row of each row
+        return x.gather(-2, rows[:, None, :, None].expand(-1, x.shape[1], -1, x.shape[-1]))
+
+
 # %% ../nbs/03_augment.ipynb #26de91a2
 STATS = (0.2932, 0.2556)  # mean, std of the method's images on the 0–1 scale
 
@@ -380,12 +402,14 @@ def batch_tfms(size=256, # output side in pixels; None keeps the input size (128
                p_band=None, # probability per image of a band limit; None: half of `p_eq`
                p_bg=0., # probability per image of another clip of the batch as background (`SpecBackground`); 0: off (the method)
                bg_drop=(0.25, 0.5), # how far below the image the background lies, on the 0–1 scale
+               p_shift=0., # probability per image of a pitch shift (`SpecShift`); 0: off (the method)
+               shift_bands=8, # its largest shift in mel bands
                stats=STATS, # (mean, std) on the 0–1 scale to normalise with; None: no normalisation
                augment=True, # False: no lighting, zoom or bars (to-float, resize, normalise only)
                mode='bilinear', # interpolation of the resize/zoom
               ) -> list:
     "fastai batch transforms for uint8 (or 0–1 float) spectrogram windows `(B, 1, H, W)`: to float, zoom + resize, lighting, [background, EQ,] normalise, bars."
-    if not augment: lighting, max_zoom, erase, p_eq, p_band, p_bg = 0., 1., False, 0., 0., 0.
+    if not augment: lighting, max_zoom, erase, p_eq, p_band, p_bg, p_shift = 0., 1., False, 0., 0., 0., 0.
     p_band = p_eq / 2 if p_band is None else p_band
     if max_zoom < 1: raise ValueError(f'max_zoom must be ≥ 1, got {max_zoom}')
     tfms = [AsImage(), SpecToFloat()]
@@ -393,6 +417,7 @@ def batch_tfms(size=256, # output side in pixels; None keeps the input size (128
     if lighting: tfms.append(SpecLighting(lighting, p_lighting))
     if p_bg: tfms.append(SpecBackground(p_bg, bg_drop))
     if p_eq or p_band: tfms.append(SpecEQ(p_eq, eq_tilt, peak=eq_peak, p_band=p_band))
+    if p_shift: tfms.append(SpecShift(p_shift, shift_bands))
     if stats is not None: tfms.append(SpecNormalize.from_stats(*stats, cuda=False))
     if erase: tfms.append(SpecBars(p_erase, *holes, *bar_px, fill=erase_fill, inplace=stats is not None))  # SpecNormalize made a new batch
     return tfms
