@@ -183,6 +183,11 @@ def _seconds(f):
     try: i = sf.info(str(f)); return i.frames/i.samplerate
     except Exception: return 0.
 
+def _handled(notes):
+    "What a streamed recording's notes say, as the store says it: its status ('truncated', 'repaired', 'silent') first, then the notes."
+    st = _damage(notes) or ('silent' if 'silent' in notes else '')
+    return '; '.join(x for x in (st, *(n for n in notes if n != 'silent')) if x)
+
 def predict_folder(run, # a training run folder, or a `--fold cv` folder (its folds' probabilities are averaged)
                    src, # a dataset root (its test clips) or a folder of audio files
                    specs_dir=None, # where to keep the spectrogram store (default: a temporary folder)
@@ -228,8 +233,7 @@ def predict_folder(run, # a training run folder, or a `--fold cv` folder (its fo
         try:
             with warnings_to_stderr(): pr, notes = stream(runs, meta, files[i], reduce=reduce, flips=kw['flips'], bs=bs, device=device, progress=progress)
         except DataError as e: problems[names[i]] = str(e); continue
-        st = _damage(notes) or ('silent' if 'silent' in notes else '')
-        if notes: handled[names[i]] = '; '.join(x for x in (st, *(n for n in notes if n != 'silent')) if x)
+        if notes: handled[names[i]] = _handled(notes)
         tabs.append(probs_table([names[i]], np.asarray(pr)[None], meta['vocab']))
     tab = pd.concat(tabs, ignore_index=True) if tabs else pd.DataFrame(columns=['fname', *meta['vocab']])
     if long: tab = tab.sort_values('fname', key=lambda s: s.map({n: k for k, n in enumerate(names)}), ignore_index=True)  # the order of `names`
