@@ -123,7 +123,7 @@ def plan_stage(cfg:TrainConfig, speed:Speed, seconds,
 
 # %% ../nbs/07c_budget.ipynb #d90b729a
 class BudgetPacer(StepTimer):
-    "Keep a stage on time: at each epoch start (the first and last aside), re-plan its epochs when the pace is over 2× off the one it was planned on; before each epoch, fit its batches to the time left; stop at the job's deadline."
+    "Keep a stage on time: at each epoch start (the first aside), re-plan its epochs when the pace is over 2× off the one it was planned on; before each epoch, fit its batches to the time left; stop at the job's deadline."
     order = 98
     def __init__(self, stage_end, # when the stage should end (its final predictions included)
                  deadline, # when the whole job must end: training stops there (with a warning)
@@ -164,7 +164,7 @@ class BudgetPacer(StepTimer):
         if self.epoch > 0 and self.clock() > self.deadline: stop = True  # processes stop together, at an epoch's start
         else:
             s = self._pace()  # the plan's numbers until there is a pace of our own
-            if s is not None and self.epoch >= 1 and self.plan is not None and self.epoch < self.n_epoch - 1:  # every epoch start with a pace, but the last
+            if s is not None and self.epoch >= 1 and self.plan is not None:  # every epoch start with a pace of its own
                 if not rank_distrib(): n_epoch = self._replan()
             if s is not None:  # fastai's schedule advances 1/n_epoch per epoch whatever its length, so the one-cycle stays whole
                 per = (self.stage_end - self.tail_s - self.clock()) / ((n_epoch or self.n_epoch) - self.epoch) - (np.median(self.extra) if self.extra else 0)
