@@ -99,7 +99,10 @@ class BudgetTooShort(ValueError):
     "Not even one batch per stage fits the time: the message has the seconds; `speed` is what was measured (to plan fewer stages on)."
     def __init__(self, msg, speed=None, need_s=None, have_s=None): super().__init__(msg); self.speed, self.need_s, self.have_s = speed, need_s, have_s
 
-def _secs(s): return f'{s:.1f} s' if abs(s) < 60 else f'{s:.0f} s ({s/60:.1f} min)'
+def _secs(s):
+    "A duration in words: seconds, and minutes too past one; none left is `0.0 s`, never `-0.0`."
+    s = max(float(s), 0.)
+    return f'{s:.1f} s' if s < 60 else f'{s:.0f} s ({s/60:.1f} min)'
 
 def plan_stage(cfg:TrainConfig, speed:Speed, seconds,
                epochs=None, # the stage's epochs, if fixed

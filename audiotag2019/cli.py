@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #ecd8543e
 from __future__ import annotations
-import errno, functools, os, sys, time, json
+import errno, functools, os, signal, sys, threading, time, json
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -27,13 +27,13 @@ from .inference import load_model, load_models, run_dirs, load_run, predict_fold
 from .noisy import noisy_selection
 from .job import run_job
 from .tta import predict_store, predict_specs
-from .ensemble import save_preds, load_preds, average_tables, write_submission, score_submission, oof_blend, blend_tables
+from .ensemble import PRED_EXTS, _out_path, save_preds, load_preds, average_tables, write_submission, score_submission, oof_blend, blend_tables
 from .loss import lwlrap
 from .report import run_report
 
 # %% auto #0
-__all__ = ['COMMANDS', 'EXIT_CODES', 'ClipsFailed', 'command', 'run_command', 'main', 'train_cli', 'specs', 'errors', 'top_tags',
-           'predict', 'ensemble', 'report', 'run', 'demo']
+__all__ = ['COMMANDS', 'EXIT_CODES', 'ClipsFailed', 'command', 'run_command', 'Terminated', 'main', 'train_cli', 'specs',
+           'errors', 'top_tags', 'predict', 'ensemble', 'report', 'run', 'demo']
 
 # %% ../nbs/10_cli.ipynb #ee421bc2
 COMMANDS = {}  # sub-command name → function
@@ -68,7 +68,22 @@ def run_command(argv, # the words after `audiotag2019`, e.g. `['demo', '--out', 
 
 EXIT_CODES = {0: 'success', 1: 'bad input: a one-line message naming the file or option (a missing or damaged file, a full disk, a bad value)',
               2: 'bad usage (unknown command or option)', 3: 'clips failed to decode: the outputs were written without them (named)',
-              130: 'interrupted (Ctrl-C): rerun with --resume where the command has it'}
+              130: 'interrupted (Ctrl-C): finished epochs and stages are kept; rerun with --resume where the command has it',
+              143: 'terminated (SIGTERM, what Kaggle and job schedulers send at a time limit): kept and resumed as after Ctrl-C'}
+
+class Terminated(KeyboardInterrupt):
+    "SIGTERM, raised where the process is, so that it unwinds like Ctrl-C: open files closed, locks released, finished epochs kept."
+
+def _on_sigterm(signum, frame): raise Terminated()
+
+_KEPT = 'finished epochs, stages and spectrograms are kept; run the same command again (train and run: with --resume) to go on'
+
+_FLAGS = (('pass overwrite=True', 'pass --overwrite'), ('overwrite=True', '--overwrite'), ('resume=True', '--resume'))
+
+def _cli_words(msg):
+    "A library message in the command's words: `overwrite=True` → `--overwrite`, `resume=True` → `--resume`."
+    for a, b in _FLAGS: msg = msg.replace(a, b)
+    return msg
 
 def main():
     "Entry point of the `audiotag2019` command; `EXIT_CODES` says what its exit status means. `--debug` (or AUDIOTAG2019_DEBUG=1): tracebacks."
@@ -78,17 +93,22 @@ def main():
     argv = sys.argv[1:]
     debug = '--debug' in argv or os.environ.get('AUDIOTAG2019_DEBUG') == '1'
     argv = [a for a in argv if a != '--debug']
+    main_thread = threading.current_thread() is threading.main_thread()
+    prev = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
     try: run_command(argv)
     except ClipsFailed as e: _fail(e, 3, debug)
-    except KeyboardInterrupt: _fail('interrupted', 130, debug)
+    except Terminated: _fail('terminated (SIGTERM): ' + _KEPT, 143, debug)
+    except KeyboardInterrupt: _fail('interrupted: ' + _KEPT, 130, debug)
     except (DataError, FileExistsError, FileNotFoundError, ValueError, OSError) as e: _fail(e, 1, debug)
+    finally:
+        if main_thread: signal.signal(signal.SIGTERM, prev)
 
 def _fail(e, code, debug):
     "One line on stderr and the exit status (the traceback too under --debug)."
     if debug: import traceback; traceback.print_exc()
     if isinstance(e, OSError) and not isinstance(e, (FileExistsError, FileNotFoundError)) and e.filename is not None:
         e = f'{e.filename}: {e.strerror}' + (' (the disk is full: make room and run the same command again; most commands resume)' if e.errno == errno.ENOSPC else '')
-    print(f'audiotag2019: error: {e}', file=sys.stderr)
+    print(f'audiotag2019: error: {_cli_words(str(e))}', file=sys.stderr)
     raise SystemExit(code)
 
 # %% ../nbs/10_cli.ipynb #bd5cd30a
@@ -274,6 +294,8 @@ def predict(run:str, # a training run folder (from `audiotag2019 train`; a `--fo
         try: hop_frames(hop)
         except ValueError as e: raise ValueError(f'--{e}') from None
     if min_prob is not None and not 0 <= min_prob <= 1: raise ValueError(f'--min_prob must be within [0, 1], got {min_prob}')
+    _out_path(out, PRED_EXTS, 'a prediction file')  # before the work: a wrong name or a missing folder is said at once
+    if timeline is not None and Path(timeline).exists() and not Path(timeline).is_dir(): raise DataError(f'{timeline}: --timeline names a folder, and this is a file')
     dev = pick_device(device)
     with _warnings_to_stderr():  # e.g. an unfinished run: one plain line
         if timeline is None:  # a recording over a minute is streamed: read, turned into slices and predicted a block at a time

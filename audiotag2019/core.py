@@ -157,6 +157,15 @@ class FATDataset:
         df = {'train_curated': self.curated, 'train_noisy': self.noisy}[split]
         if df is None: raise DataError(f'{self.root}: this dataset has no {split}.csv')
         return labels2multihot(df.labels, self.vocab)
+    def classes_without_clips(self) -> list:
+        "The classes of the vocabulary that no curated clip is labelled with: a model trained on the curated clips cannot learn them."
+        return [c for c, n in zip(self.vocab, self.targets('train_curated').sum(0)) if n == 0]
+    def no_clips_note(self) -> str | None:
+        "One line naming the classes without a curated clip (None when every class has one)."
+        miss = self.classes_without_clips()
+        if not miss: return None
+        names = ', '.join(miss[:5]) + (f' and {len(miss) - 5} more' if len(miss) > 5 else '')
+        return f'note: {len(miss)} of {len(self.vocab)} classes have no curated clip ({names}): the model cannot learn them, and their scores rank last or by chance'
     def __repr__(self):
         n = 0 if self.noisy is None else len(self.noisy)
         return f'FATDataset({self.root}: {len(self.vocab)} classes, {len(self.curated)} curated, {n} noisy, {len(self.test)} test clips)'

@@ -200,6 +200,7 @@ def load_preds(path, # a file written by `save_preds` (or any csv with `fname` +
         if path.suffix == '.npz':
             with np.load(path) as z: df = probs_table(z['fname'].tolist(), z['probs'], z['vocab'].tolist())
         else: df = pd.read_csv(path, dtype={'fname': str}, keep_default_na=False, na_values=[''])
+        if not len(df): df = df.astype({c: np.float32 for c in df.columns if c != 'fname'})  # a header alone (no clip could be read): still a table of numbers
     except (KeyError, ValueError, OSError) as e: raise SubmissionError(f'{path}: cannot be read as a prediction file ({e})') from e
     return check_table(df, str(path))
 

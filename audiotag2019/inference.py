@@ -235,7 +235,7 @@ def predict_folder(run, # a training run folder, or a `--fold cv` folder (its fo
         except DataError as e: problems[names[i]] = str(e); continue
         if notes: handled[names[i]] = _handled(notes)
         tabs.append(probs_table([names[i]], np.asarray(pr)[None], meta['vocab']))
-    tab = pd.concat(tabs, ignore_index=True) if tabs else pd.DataFrame(columns=['fname', *meta['vocab']])
+    tab = pd.concat(tabs, ignore_index=True) if tabs else probs_table([], np.zeros((0, len(meta['vocab'])), np.float32), meta['vocab'])  # none readable: an empty table, still numeric
     if long: tab = tab.sort_values('fname', key=lambda s: s.map({n: k for k, n in enumerate(names)}), ignore_index=True)  # the order of `names`
     tab.attrs.update(found=len(files), skipped=skipped, handled=handled,
                      counts={'ok': len(files) - len(handled) - len(problems), 'handled': len(handled), 'failed': len(problems)})

@@ -90,6 +90,7 @@ def run_job(root, # dataset root in the FSDKaggle2019 layout (train_curated.csv,
         if not (ds.root/'sample_submission.csv').exists(): raise DataError(f'{root}: no sample_submission.csv: nothing to submit')
         talk = say if _bars(progress) else (lambda m: None)
         talk(f'job {out}: {ds} on {device_name(device)}')
+        if ds.no_clips_note(): talk(ds.no_clips_note())
         ds, stores = open_data(ds, specs if specs is not None else out/'specs', progress=progress is True)
         clock = dict(stores=time.time() - t0)
         noisy = (ds.noisy is not None and len(ds.noisy) > 0) if select_noisy is None else bool(select_noisy)

@@ -245,6 +245,7 @@ def train(cfg:TrainConfig, # what to train
             if own: job = Budget(cfg, (ds, stores), 1, start=t0, device=device, say=talk)
             run_cfg, job_cbs = job.next_stage()
         else: talk(f'training {out} on {device_name(device)}')
+        if job is None and mode != 'resume' and ds.no_clips_note(): talk(ds.no_clips_note())  # a job says it once, for all its stages
         timer = job_cbs[0] if job_cbs else StepTimer()  # what the stage ran, for pace.json
         learn, meta, state = _learner(run_cfg, ds, stores, out, mode, device, progress, talk, job, (job_cbs or [timer]) + list(cbs or []))
         if mode == 'resume':

@@ -66,3 +66,15 @@ def test_read_only_specs_folder_is_named(monkeypatch, tmp_path):
     def other(ds, out, **kw): raise OSError(errno.ENOSPC, 'No space left on device')
     monkeypatch.setattr(tr, 'build_dataset_stores', other)
     with pytest.raises(OSError, match='No space left'): open_data(demo_dataset('tiny'), specs=tmp_path/'full')
+
+def test_classes_without_a_curated_clip_are_named_before_training(tmp_path, capsys):
+    src = demo_dataset('tiny')
+    root = tmp_path/'one_class'; root.mkdir()
+    for f in ('sample_submission.csv', 'test', 'train_curated'): (root/f).symlink_to(src/f)
+    cur = pd.read_csv(src/'train_curated.csv')
+    top = cur.labels.str.split(',').explode().value_counts().index[0]
+    cur[cur.labels.str.split(',').map(lambda l: top in l)].assign(labels=top).to_csv(root/'train_curated.csv', index=False)  # one class only
+    n = len(pd.read_csv(src/'sample_submission.csv', nrows=0).columns) - 1
+    train(TINY.replace(n_folds=2), root, tmp_path/'r', progress='lines', specs=tmp_path/'specs', plots=False)
+    out = capsys.readouterr().out
+    assert f'note: {n - 1} of {n} classes have no curated clip (' in out and top not in out.split('note:')[1].split(')')[0], out
