@@ -378,9 +378,10 @@ def report(run:str, # a training run folder: `--fold cv` (its oof.csv), a single
            root:str, # its dataset root (the curated labels)
            out:str='report.html', # the HTML page to write
            top:int=20, # classes shown in the plots
+           recording:str=None, # the recording drawn as tags over time (default: the dataset's longest test clip; 'none': no picture)
           ):
-    "Per-class report of a run (lwlrap contribution, swapped classes, noisy-selection precision) as one HTML page."
-    r = run_report(run, root, out, top)
+    "Per-class report of a run (lwlrap contribution, swapped classes, noisy-selection precision, tags over time of one recording) as one HTML page."
+    r = run_report(run, root, out, top, False if recording == 'none' else recording)
     print((f"lwlrap {r['lwlrap']:.4f} over {r['source']}; " if 'lwlrap' in r else '') + f'report -> {out}')
     return r
 

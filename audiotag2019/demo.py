@@ -203,9 +203,18 @@ def demo_data(path:str, # folder to write the dataset into (absent or empty)
               size:float=1.0, # scales the number of clips (0.15 tiny, 1 default, 5 for benchmarks)
               noisy:float=1.0, # scales the noisy clips further (size 4 --noisy 4: 600 curated and 600 noisy clips)
               variant:str='default', # 'unseen': test clips from held-out sources, recorded in rooms (see `audiotag2019.unseen`)
+              long:float=None, # instead of a dataset: recordings of this many minutes each, the demo's test sounds at known times over room tone, with strong_labels.csv (see `audiotag2019.sed`)
+              recordings:int=2, # with --long: how many
              ):
-    "Build the demo dataset (FSDKaggle2019 layout) in `path` and print a summary."
+    "Build the demo dataset (FSDKaggle2019 layout) in `path` and print a summary; with --long, long recordings with onsets and offsets instead."
     t0 = time.time()
+    if long is not None:
+        from audiotag2019.sed import make_long_demo  # here: `sed` builds on this module
+        out = make_long_demo(path, n=recordings, minutes=long, seed=seed)
+        ev = pd.read_csv(out/'strong_labels.csv')
+        print(f'{recordings} recording(s) of {long:g} min in {out/"recordings"}, {len(ev)} labelled sounds in {out/"strong_labels.csv"} '
+              f'(fname, onset, offset, label); built in {time.time()-t0:.1f} s')
+        return out
     make_demo_dataset(path, seed=seed, size=size, noisy=noisy, variant=variant)
     s = demo_summary(path)
     print(format_summary(s, load_dataset(path).vocab) + f'\nbuilt in {time.time()-t0:.1f} s: {Path(path).resolve()}')

@@ -12,6 +12,7 @@ from .core import DataError, load_dataset, labels2multihot, split_labels
 from .loss import lwlrap, lwlrap_per_class
 from .ensemble import load_preds, _out_path
 from .learner import replace_file
+from .timeline import timeline, plot_timeline
 
 # %% auto #0
 __all__ = ['class_table', 'confusions', 'selection_table', 'plot_report', 'run_report']
@@ -107,10 +108,30 @@ def _png(fig, dpi=70):
     b = io.BytesIO(); fig.savefig(b, format='png', dpi=dpi); plt.close(fig)
     return base64.b64encode(b.getvalue()).decode()
 
+def _longest_test_clip(ds):
+    "The dataset's largest test file (the longest recording, for the same format), or None."
+    files = [p for p in (ds.audio_path('test', f) for f in ds.test.fname) if p.exists()]
+    return max(files, key=lambda p: p.stat().st_size) if files else None
+
+def _timeline_part(run, ds, recording):
+    "`(html, Timeline or None)`: one recording's tags over time as a picture, or a line saying why there is none."
+    head = '<h2>Tags over time</h2>'
+    path = Path(recording) if recording else _longest_test_clip(ds)
+    if path is None: return head + '<p>not drawn: the dataset has no test clip</p>', None
+    try: tl = timeline(run, path, progress=False)
+    except (DataError, FileNotFoundError, OSError) as e: return head + f'<p>not drawn: {html.escape(str(e))}</p>', None
+    if not tl.recordings: return head + f'<p>not drawn: {html.escape("; ".join(tl.problems.values()))}</p>', tl
+    name = next(iter(tl.recordings))
+    ev = tl.events[tl.events.fname == name]
+    line = (f'<p><code>{html.escape(str(path))}</code> ({tl.recordings[name].duration:.1f} s): {len(tl.windows)} windows, '
+            f'{len(ev)} event(s) at ≥ {tl.min_prob:g}; <code>audiotag2019 predict RUN AUDIO --timeline DIR</code> writes them for any recording</p>')
+    return head + line + f'<img alt="tags over time" src="data:image/png;base64,{_png(plot_timeline(tl, name))}">', tl
+
 def run_report(run, # a training run folder (`--fold cv`, a single run, or a noisy-selection folder)
                root, # its dataset root (the curated labels)
                out=None, # HTML page to write (None: only return the tables)
                top=20, # classes shown
+               recording=None, # with `out`: the recording whose tags over time the page draws (None: the dataset's longest test clip; False: none)
               ) -> dict:
     "Per-class tables of a run (and, given `out`, one self-contained HTML page of them with the plots)."
     run, ds = Path(run), load_dataset(root)
@@ -129,6 +150,9 @@ def run_report(run, # a training run folder (`--fold cv`, a single run, or a noi
         parts.append(f'<img alt="per-class plots" src="data:image/png;base64,{_png(fig)}">')
         for k, title in (('classes', 'Per class'), ('confusions', 'Most swapped classes'), ('selection', 'Noisy selection per class')):
             if k in res: parts.append(f'<h2>{title}</h2>' + res[k].to_html(index=False, float_format=lambda v: f'{v:.3f}', na_rep=''))
+        if recording is not False:
+            part, res['timeline'] = _timeline_part(run, ds, recording)
+            parts.append(part)
         page = '<!doctype html><html><head><meta charset="utf-8"><title>report: ' + html.escape(run.name) + '</title>' \
                '<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:80%}td,th{padding:2px 8px;border-bottom:1px solid #ddd}img{max-width:100%}</style>' \
                '</head><body>' + '\n'.join(parts) + '</body></html>'

@@ -1,14 +1,14 @@
 #!/usr/bin/env python
 """Tags over time of long recordings: memory, time and segment scores.
 
-1. Memory and time. Recordings of 10 s, 10 min and 60 min at 44.1 kHz (`timeline.make_long_demo`: the demo's test clips at
+1. Memory and time. Recordings of 10 s, 10 min and 60 min at 44.1 kHz (`sed.make_long_demo`: the demo's test clips at
    known times over room tone) go through `audiotag2019 predict RUN FILE --timeline OUT`, through the plain
    `audiotag2019 predict RUN FILE` (a file over a minute is streamed), and, for comparison, through the store path that holds
    a file whole (`inference.predict_folder` without `stream`), each as a separate process. Prints each one's wall time, CPU
    time (user + system: what a busy machine does not inflate) and peak resident memory (the process's own VmHWM).
 2. Scores. On `--n` recordings of `--minutes` made of a demo dataset's clips (by default the default demo's test clips:
    notes, voices and words training never used), segment-based F1 and error rate at 1-s segments
-   (`timeline.segment_scores`, checked against `sed_eval` when it imports) of the timeline's events and of the
+   (`sed.segment_scores`, checked against `sed_eval` when it imports) of the timeline's events and of the
    clip-level-tags baseline (every segment gets the recording's tags), at a few `min_prob`s.
 3. Scaling. The same recordings with each window scaled alone (the module's choice) and by the statistics of the 5 s,
    10 s, 20 s or whole recording around it (computed whole, here only).
@@ -25,8 +25,9 @@ from audiotag2019.train import train
 from audiotag2019.augment import WINDOW
 from audiotag2019.inference import load_models, _prepared, _spec_params
 from audiotag2019.spectrogram import _melspec
-from audiotag2019.timeline import (make_long_demo, timeline, segment_scores, clip_tag_events, merge_events, windows_table, AudioBlocks,
-                                   stream_frames, window_starts, flip_probs, RecordingProbs)
+from audiotag2019.timeline import (timeline, merge_events, windows_table, AudioBlocks, stream_frames, window_starts, flip_probs,
+                                   RecordingProbs)
+from audiotag2019.sed import make_long_demo, segment_scores, clip_tag_events
 
 def markdown(df):
     "A DataFrame as a markdown table."

@@ -12,8 +12,8 @@ from audiotag2019.config import TrainConfig
 from audiotag2019.demo import demo_dataset
 from audiotag2019.inference import predict_folder
 from audiotag2019.spectrogram import SpecParams
-from audiotag2019.timeline import (timeline, make_long_demo, segment_scores, clip_tag_events, stream_clip, window_starts,
-                                   EVENT_COLS)
+from audiotag2019.timeline import timeline, stream_clip, window_starts, EVENT_COLS
+from audiotag2019.sed import make_long_demo, segment_scores, clip_tag_events
 from audiotag2019.train import train
 
 
