@@ -10,7 +10,13 @@ def test_gpu_check_dry_run():
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     table = [l for l in r.stdout.splitlines() if l.startswith('| ')]
     assert table[0].startswith('| stage on CPU | rate |'), r.stdout
-    stages = [l.split(' | ')[0][2:] for l in table[1:]]  # the header, then one row per stage (the |---| line is not a '| ' line)
+    gc = table[:7]  # gpu_check.py's table: the header and six stages
+    stages = [l.split(' | ')[0][2:] for l in gc[1:]]  # the header, then one row per stage (the |---| line is not a '| ' line)
     assert [s.split(' ')[0] for s in stages] == ['spectrograms', 'loaders', 'training', 'TTA', 'real', 'DDP:'], stages
-    assert 'planned on cpu' in stages[4] and 'weights identical: yes' in table[-1], table  # the command's own device choice; DDP in step
-    assert all(' 0 img/s' not in l and 'nan' not in l for l in table), table
+    assert 'planned on cpu' in stages[4] and 'weights identical: yes' in gc[-1], gc  # the command's own device choice; DDP in step
+    assert all(' 0 img/s' not in l and 'nan' not in l for l in gc), gc
+    # then scripts/bench_job.py: the job against its step, and the stage's epochs by phase
+    ways = [l.split(' | ')[0][2:] for l in table if l.startswith('| (')]
+    assert ways[:4] == ['(a) raw step', '(b) learner step', '(c) stage epochs', '(c) stage call'], ways
+    phases = [l.split(' | ')[0][2:] for l in table if l.split(' | ')[0][2:] in ('forward', 'backward', 'optimizer step', 'validation')]
+    assert phases == ['forward', 'backward', 'optimizer step', 'validation'], table
