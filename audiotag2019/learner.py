@@ -20,6 +20,8 @@ from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.callback.channelslast import ChannelsLast
 from fastai.callback.schedule import fit_one_cycle  # patches `Learner.fit_one_cycle` for every Learner built here
 from fastai.learner import save_model
+from fastai.optimizer import OptimWrapper
+from fastai.torch_core import norm_bias_params
 from fastai.torch_core import rank_distrib, num_distrib
 from fastcore.foundation import L
 from fastprogress.fastprogress import IN_NOTEBOOK
@@ -32,8 +34,8 @@ from .distributed import init_distributed, barrier, pick_device
 
 # %% auto #0
 __all__ = ['RUN_FILES', 'open_data', 'OutputWriteError', 'replace_file', 'load_checkpoint', 'save_weights', 'load_weights',
-           'NoisyFlagged', 'make_dls', 'run_meta', 'RunCheckpoints', 'HistoryCSV', 'TagLearner', 'MixedPrecisionAny',
-           'run_callbacks', 'StepTimer', 'SeenLwLRAP', 'EpochLine', 'predict_dl', 'say']
+           'NoisyFlagged', 'make_dls', 'run_meta', 'RunCheckpoints', 'HistoryCSV', 'TagLearner', 'adamw',
+           'MixedPrecisionAny', 'run_callbacks', 'StepTimer', 'SeenLwLRAP', 'EpochLine', 'predict_dl', 'say']
 
 # %% ../nbs/07b_learner.ipynb #efd5ab62
 def open_data(data, # a dataset root folder, a `FATDataset`, or a `(FATDataset, {split: SpecStore})` pair
@@ -309,6 +311,19 @@ class TagLearner(Learner):
             self.epoch = epoch  # `TrainEvalCallback` sets pct_train = epoch/n_epoch: the one-cycle schedule picks up here
             self._with_events(self._do_epoch, 'epoch', CancelEpochException)
             epoch += 1
+
+# %% ../nbs/07b_learner.ipynb #c7a74a61
+def adamw(model, # the model whose parameters it optimizes (to know its batch-norm weights and biases)
+          wd=0.01, # decoupled weight decay, none on batch-norm weights and biases
+          sqr_mom=0.99, eps=1e-5, # fastai `Adam`'s defaults
+         ):
+    "An `opt_func` for fastai's `Learner`: torch's `AdamW` (`foreach`: one multi-tensor step) with fastai `Adam`'s settings and updates."
+    no_wd = {id(p) for p in norm_bias_params(model, with_bias=True)}
+    def opt_func(params, lr):
+        ps = [p for p in params if p.requires_grad]
+        groups = [g for g in (dict(params=[p for p in ps if id(p) not in no_wd]), dict(params=[p for p in ps if id(p) in no_wd], weight_decay=0.)) if g['params']]
+        return OptimWrapper(opt=torch.optim.AdamW(groups, lr=lr, betas=(0.9, sqr_mom), eps=eps, weight_decay=wd, foreach=True))
+    return opt_func
 
 # %% ../nbs/07b_learner.ipynb #3b26e6b8
 class MixedPrecisionAny(MixedPrecision):

@@ -20,7 +20,7 @@ from .loss import get_loss, LwLRAP, lwlrap, lwlrap_per_class, plot_per_class_lwl
 from .data import apply_overrides
 from .config import TrainConfig
 from .distributed import world, barrier, pick_device, device_name, RankTrainer, RankLog
-from .learner import (open_data, make_dls, run_meta, run_callbacks, RunCheckpoints, HistoryCSV, TagLearner, SeenLwLRAP,
+from .learner import (open_data, make_dls, run_meta, run_callbacks, RunCheckpoints, HistoryCSV, TagLearner, adamw, SeenLwLRAP,
                                   EpochLine, StepTimer, predict_dl, say, _bars, RUN_FILES, load_checkpoint, load_weights, save_weights, replace_file)
 from .budget import Budget, _splits
 
@@ -184,7 +184,7 @@ def _learner(run_cfg, ds, stores, out, mode, device, progress, talk, job, cbs):
     if n_proc > 1: run_cbs.append(RankTrainer())
     if os.environ.get('AUDIOTAG2019_RANK_LOG'): run_cbs.append(RankLog(os.environ['AUDIOTAG2019_RANK_LOG']))
     metric = LwLRAP(n_classes=dls.n_classes) if held_out else SeenLwLRAP(n_classes=dls.n_classes)
-    learn = TagLearner(dls, model, loss_func=get_loss(run_cfg.loss), metrics=metric, path=out, model_dir='models', cbs=run_cbs + cbs)
+    learn = TagLearner(dls, model, loss_func=get_loss(run_cfg.loss), opt_func=adamw(model), metrics=metric, path=out, model_dir='models', cbs=run_cbs + cbs)
     if rank: learn.remove_cb(ProgressCallback)
     if not rank: (out/'models').mkdir(parents=True, exist_ok=True); _write_config(out, run_cfg, meta)
     return learn, meta, state

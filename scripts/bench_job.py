@@ -1,6 +1,7 @@
 """The training job against its step, side by side, on the same model, batch, precision and number of images:
 - (a) `raw`: a plain PyTorch loop on pre-made batches (`bench_learner.raw`);
-- (b) `learner`: the fastai Learner's step on the same pre-made batches, with `train`'s callbacks (`bench_learner.learner`);
+- (b) `learner`: the fastai Learner's step on the same pre-made batches, with `train`'s callbacks and optimizer
+  (`bench_learner.learner` with `learner.adamw`);
 - (c) `stage`: the real training stage as `train` runs it on the demo data (its stores built beforehand): loaders and
   augmentation, flips as labels, mixup where the recipe has it, the loss, the validation pass and its lwlrap every epoch,
   checkpoints, history, the pacer's step timer; reported for its epochs (`stage epochs`, from the first batch to the end of
@@ -22,7 +23,7 @@ from fastai.callback.core import Callback
 from audiotag2019.config import TrainConfig
 from audiotag2019.demo import demo_dataset
 from audiotag2019.distributed import pick_device, device_name
-from audiotag2019.learner import open_data
+from audiotag2019.learner import open_data, adamw
 from audiotag2019.train import train
 import bench_learner
 
@@ -92,7 +93,7 @@ def main(config:str='recipe', # recipe (the CPU recipe sized for the data and --
     steps = epochs * batches
     pre = bench_learner.batches(cfg, batches, dev)
     with tempfile.TemporaryDirectory() as tmp:
-        ways = {'(a) raw step': bench_learner.raw(cfg, pre, dev), '(b) learner step': bench_learner.learner(cfg, pre, dev), '(c) stage': stage(cfg, data, dev, tmp)}
+        ways = {'(a) raw step': bench_learner.raw(cfg, pre, dev), '(b) learner step': bench_learner.learner(cfg, pre, dev, opt_of_model=adamw), '(c) stage': stage(cfg, data, dev, tmp)}
         for f in ways.values(): f()  # warm-up
         times = {k: [] for k in ('(a) raw step', '(b) learner step', '(c) stage epochs', '(c) stage call')}
         splits = []

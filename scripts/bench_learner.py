@@ -6,8 +6,10 @@ the same model (`get_model` of the config), loss (`get_loss`), gradient clipping
 - `learner`: the project's Learner (`train`'s callbacks: `run_callbacks(cfg)`: clipping, mixed precision, channels-last;
   Recorder, no bars) with fastai's default optimizer (its `Adam` written in Python per parameter, the project's choice
   until now);
-- `learner+torch_adamw`: the same Learner with `opt_func` = torch's AdamW wrapped by fastai's `OptimWrapper` (the
-  `learner.OPT` default), so the optimizer is one fused/foreach step instead of a Python loop over parameters.
+- `learner+torch_adamw`: the same Learner with `opt_func` = torch's AdamW wrapped by fastai's `OptimWrapper`, so the
+  optimizer is one foreach step instead of a Python loop over parameters;
+- `learner+adamw (train's)`: `learner.adamw`, what `train` uses: the same, set as fastai's Adam (no weight decay on
+  batch-norm weights and biases).
 Ways are timed in turns (each run times every way once, after a warm-up), so load from other processes falls on all alike;
 medians of the runs. Prints images/s and each way's ratio to `raw` (goal: ≥ 0.9).
 Usage: python scripts/bench_learner.py [--config cpu_demo|paper|recipe] [--steps 30] [--runs 5] [--device cpu]"""
@@ -26,7 +28,7 @@ from audiotag2019.model import get_model
 from audiotag2019.loss import get_loss
 from audiotag2019.config import TrainConfig
 from audiotag2019.distributed import pick_device, device_name
-from audiotag2019.learner import run_callbacks
+from audiotag2019.learner import run_callbacks, adamw
 
 C = 80  # FSDKaggle2019's classes
 
@@ -49,9 +51,11 @@ def raw(cfg, bs, dev):
         if dev.type == 'cuda': torch.cuda.synchronize()
     return run
 
-def learner(cfg, bs, dev, opt_func=None):
+def learner(cfg, bs, dev, opt_func=None, opt_of_model=None):
+    "The Learner step; `opt_of_model(model)` gives an `opt_func` that needs the model (e.g. `learner.adamw`, what `train` uses)."
     torch.manual_seed(0)
     model = get_model(cfg.arch, n_out=N_FLIPS * C, sa=cfg.sa, width=cfg.width)
+    if opt_of_model is not None: opt_func = opt_of_model(model)
     dls = DataLoaders(DataLoader(bs, bs=None, device=dev), DataLoader(bs[:1], bs=None, device=dev), device=dev)
     kw = {} if opt_func is None else dict(opt_func=opt_func)
     learn = Learner(dls, model, loss_func=get_loss(cfg.loss), cbs=run_callbacks(cfg.replace(mixup=False)), **kw)
@@ -69,8 +73,9 @@ def main(config:str='recipe', # cpu_demo, paper, or recipe (the CPU recipe's fir
     cfg = dict(cpu_demo=TrainConfig.cpu_demo(), paper=TrainConfig.paper(), recipe=TrainConfig.cpu(600, 5, gflops=1e9))[config]
     if dev.type == 'cpu' and config == 'paper': cfg = cfg.replace(bs=32)
     bs = batches(cfg, steps, dev)
-    adamw = partial(OptimWrapper, opt=partial(torch.optim.AdamW, foreach=True))
-    ways = {'raw': raw(cfg, bs, dev), 'learner': learner(cfg, bs, dev), 'learner+torch_adamw': learner(cfg, bs, dev, adamw)}
+    torch_adamw = partial(OptimWrapper, opt=partial(torch.optim.AdamW, foreach=True))
+    ways = {'raw': raw(cfg, bs, dev), 'learner': learner(cfg, bs, dev), 'learner+torch_adamw': learner(cfg, bs, dev, torch_adamw),
+            "learner+adamw (train's)": learner(cfg, bs, dev, opt_of_model=adamw)}
     for f in ways.values(): f()  # warm-up (first-call costs, allocator)
     times = {k: [] for k in ways}
     for _ in range(runs):
@@ -79,4 +84,4 @@ def main(config:str='recipe', # cpu_demo, paper, or recipe (the CPU recipe's fir
     print(f'{config}: {cfg.arch} width {cfg.width:g}, {cfg.size} px, batch {cfg.bs}, {cfg.precision}, channels_last={cfg.channels_last}; '
           f'{steps} steps × {runs} runs on {device_name(dev)}')
     med = {k: float(np.median(v)) for k, v in times.items()}
-    for k, t in med.items(): print(f'{k:<22} {steps * cfg.bs / t:8.1f} img/s   {med["raw"] / t:5.2f} of raw')
+    for k, t in med.items(): print(f'{k:<26} {steps * cfg.bs / t:8.1f} img/s   {med["raw"] / t:5.2f} of raw')
