@@ -207,7 +207,8 @@ class Budget:
                  device=None, say=print,
                  speed=None, # a `Speed` measured already (default: `measure_speed` now)
                  clock=time.time, # the wall clock the budget is counted on (a test gives a fake one)
-                 note=''): # said at the end of the plan line (e.g. what the caller cut to fit)
+                 note='', # said at the end of the plan line (e.g. what the caller cut to fit)
+                 min_epochs=1): # fewer epochs per stage than this do not fit: `BudgetTooShort` (a job then tries fewer stages)
         self.clock = clock
         self.cfg, self.start, self.seconds, self.say = cfg, clock() if start is None else start, 60. * cfg.budget, say
         self.device = pick_device(device)
@@ -215,7 +216,10 @@ class Budget:
         if not rank_distrib():  # rank 0 times (at most ~5 % of the budget, whatever the load) and plans; every process gets its plan
             speed = speed if speed is not None else measure_speed(cfg, data, device=self.device, hard_s=max(1., 0.05 * self.seconds))
             per = (SAFETY * self.left() - extra_images / speed.infer_img_s) / stages
-            try: plan = (speed, *plan_stage(cfg, speed, per))
+            try:
+                plan = (speed, *plan_stage(cfg, speed, per))
+                if plan[1] < min_epochs: raise BudgetTooShort(f'the time budget fits {plan[1]} epoch(s) in each of {stages} stages, '
+                                                              f'fewer than {min_epochs}', speed, None, per)
             except BudgetTooShort as e: e.speed, plan = speed, e
         plan = broadcast(plan)
         if isinstance(plan, Exception): raise plan

@@ -14,7 +14,7 @@ from .augment import N_FLIPS, WINDOW
 from .config import TrainConfig
 from .distributed import pick_device, device_name
 from .learner import open_data, say, _bars, replace_file
-from .budget import Budget, BudgetTooShort
+from .budget import Budget, BudgetTooShort, MIN_EPOCHS
 from .train import train, train_folds, _finished, _run_lock
 from .noisy import noisy_selection, _kept_names
 from .inference import load_model, load_models, run_dirs
@@ -123,14 +123,15 @@ def _stage_dirs(runs, noisy, folds) -> list:
     return ([runs/'curated'] if noisy else []) + ([runs/'folds'/f'fold{f}' for f in range(folds)] if folds > 1 else [runs/('curated+noisy' if noisy else 'final')])
 
 def _fit_budget(cfg, ds, stores, runs, noisy, folds, resume, t0, device, talk) -> tuple:
-    "`(Budget or None, folds)`: the job's plan, with fewer folds when the full plan does not fit (said in the plan line); refused only when one model does not fit."
+    "`(Budget or None, folds)`: the job's plan: fewer folds when the folds do not fit `MIN_EPOCHS` epochs each, then fewer epochs and batches (said in the plan line); refused only when one batch of one model does not fit."
     speed, asked = None, folds
     for f in range(folds, 0, -1):
         todo = [d for d in _stage_dirs(runs, noisy, f) if not (resume and _finished(d))]
         if not todo: return None, f
         extra = _tta_images(stores, 'test', f) + (_tta_images(stores, 'train_noisy') if noisy and not (resume and (runs/'selection.json').exists()) else 0)
-        note = '' if f == asked else f'; cut to {"one model" if f == 1 else f"{f} folds"} from {asked} folds: {asked} did not fit'
-        try: return Budget(cfg, (ds, stores), len(todo), extra_images=extra, start=t0, device=device, say=talk, speed=speed, note=note), f
+        note = '' if f == asked else f'; cut to {"one model" if f == 1 else f"{f} folds"} from {asked} folds: {asked} did not fit {MIN_EPOCHS} epochs each'
+        try: return Budget(cfg, (ds, stores), len(todo), extra_images=extra, start=t0, device=device, say=talk, speed=speed, note=note,
+                           min_epochs=MIN_EPOCHS if f > 1 else 1), f  # fewer folds before fewer epochs; one model takes what fits
         except BudgetTooShort as e:
             if f == 1: raise
             speed = e.speed  # measured once: the smaller plans use the same pace

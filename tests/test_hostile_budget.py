@@ -79,8 +79,19 @@ def test_job_cuts_folds_to_fit_its_budget(tmp_path, monkeypatch):
     _slow(monkeypatch, 9.5)
     s = run_job(demo_dataset('tiny'), tmp_path/'job', budget=2, specs=tmp_path/'specs', progress='lines')
     plan = [l for l in said if l.startswith('plan: ')]
-    assert len(plan) == 1 and plan[0].endswith('; cut to one model from 3 folds: 3 did not fit'), said
+    assert len(plan) == 1 and plan[0].endswith(f'; cut to one model from 3 folds: 3 did not fit {MIN_EPOCHS} epochs each'), said
     assert s['n_models'] == 1 and (tmp_path/'job'/'submission.csv').exists()
+
+def test_job_cuts_folds_before_epochs(tmp_path, monkeypatch):
+    "Minutes in which 3 folds would get fewer than MIN_EPOCHS epochs each (each epoch's validation and checkpoints fit few times), but one model gets more: fewer folds first, then epochs."
+    from audiotag2019.job import _fit_budget
+    data = open_data(demo_dataset('tiny'), specs=tmp_path/'specs')
+    _slow(monkeypatch, 0.2)
+    for budget, want in ((2., 3), (1., 1)):
+        said = []
+        job, folds = _fit_budget(TINY.replace(budget=budget), *data, tmp_path/f'runs{budget}', True, 3, False, time.time(), 'cpu', said.append)
+        assert (folds, job.stages) == (want, 1 + want) and job.epochs >= MIN_EPOCHS, (budget, folds, job.epochs, said)
+        assert said[-1].endswith(f'; cut to one model from 3 folds: 3 did not fit {MIN_EPOCHS} epochs each') == (want == 1), said
 
 def test_job_refuses_before_any_work_when_one_batch_does_not_fit(tmp_path, monkeypatch):
     _slow(monkeypatch, 1000.)

@@ -26,12 +26,13 @@ def test_run_with_a_budget_writes_a_valid_submission_in_time(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     _valid_submission(root, out)
     s = json.loads((out/'summary.json').read_text())
-    assert s['budget_min'] == 2 and s['n_models'] == 2 and 0 <= s['test_lwlrap'] <= 1 and 0 <= s['oof_lwlrap'] <= 1
     log = r.stdout.splitlines()
-    assert any(l.startswith('plan: ') and ' on cpu ' in l for l in log), log  # one plan for the job, naming the device
-    assert sum(l.startswith('epoch ') for l in log) >= 3 * 4, log  # one line per epoch: curated model + 2 folds, ≥ 4 epochs each
-    plan = next(l for l in log if l.startswith('plan: '))
-    assert float(re.search(r'expected ([\d.]+) of 2 min', plan).group(1)) <= 2, plan  # the plan fits the budget (timing goals: scripts/budget_table.py)
+    plan = [l for l in log if l.startswith('plan: ')]
+    assert len(plan) == 1 and ' on cpu ' in plan[0], log  # one plan for the job, naming the device
+    cut = plan[0].endswith('; cut to one model from 2 folds: 2 did not fit 4 epochs each')  # a loaded machine may fit one model
+    assert s['budget_min'] == 2 and s['n_models'] == (1 if cut else 2) and 0 <= s['test_lwlrap'] <= 1, (s, plan)
+    assert sum(l.startswith('epoch ') for l in log) >= (2 if cut else 3) * 4, log  # one line per epoch: the curated model + each final one, ≥ 4 epochs each
+    assert float(re.search(r'expected ([\d.]+) of 2 min', plan[0]).group(1)) <= 2, plan  # the plan fits the budget (timing goals: scripts/budget_table.py)
 
 def test_run_killed_then_resumed(tmp_path):
     root, out = demo_dataset('tiny'), tmp_path/'job'
