@@ -50,7 +50,9 @@ def _run_lock(out, what='train'):
 # %% ../nbs/07d_train.ipynb #b63ee8c5
 PLANNED = ('epochs', 'n_batches')  # config fields a time budget chooses
 
-def _comparable(d, budgeted): return {k: v for k, v in d.items() if not (budgeted and k in PLANNED)}
+def _comparable(d, budgeted):
+    "A config dict to compare runs by: a field the saved config lacks (a run written before the field existed) takes its default."
+    return {k: v for k, v in {**TrainConfig().to_dict(), **d}.items() if not (budgeted and k in PLANNED)}
 
 # %% ../nbs/07d_train.ipynb #75fee574
 def _read_json(p):
@@ -243,13 +245,14 @@ def train(cfg:TrainConfig, # what to train
             run_cfg = run_cfg.replace(epochs=_read_json(out/'state.json').get('n_epoch', run_cfg.epochs))
         elif cfg.budget is not None:
             if own: job = Budget(cfg, (ds, stores), 1, start=t0, device=device, say=talk)
-            run_cfg, job_cbs = job.next_stage()
+            plan, job_cbs = job.next_stage()
+            run_cfg = cfg.replace(**{k: getattr(plan, k) for k in PLANNED})  # the budget plans epochs and batches; the fold, the clips and the model stay this run's
         else: talk(f'training {out} on {device_name(device)}')
         if job is None and mode != 'resume' and ds.no_clips_note(): talk(ds.no_clips_note())  # a job says it once, for all its stages
         timer = job_cbs[0] if job_cbs else StepTimer()  # what the stage ran, for pace.json
         learn, meta, state = _learner(run_cfg, ds, stores, out, mode, device, progress, talk, job, (job_cbs or [timer]) + list(cbs or []))
         if mode == 'resume':
-            _load(learn, 'last', with_opt=True)
+            _load(learn, 'last', with_opt=state['epochs_done'] < run_cfg.epochs)  # a finished run needs no optimizer state (one saved by another optimizer stands)
             learn.resume_epoch = state['epochs_done']
         if learn.resume_epoch < run_cfg.epochs:
             if progress is True: learn.fit_one_cycle(run_cfg.epochs, run_cfg.lr_max)

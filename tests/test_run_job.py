@@ -33,6 +33,14 @@ def test_run_with_a_budget_writes_a_valid_submission_in_time(tmp_path):
     assert s['budget_min'] == 2 and s['n_models'] == (1 if cut else 2) and 0 <= s['test_lwlrap'] <= 1, (s, plan)
     assert sum(l.startswith('epoch ') for l in log) >= (2 if cut else 3) * 4, log  # one line per epoch: the curated model + each final one, ≥ 4 epochs each
     assert float(re.search(r'expected ([\d.]+) of 2 min', plan[0]).group(1)) <= 2, plan  # the plan fits the budget (timing goals: scripts/budget_table.py)
+    runs, kept = out/'runs', pd.read_csv(out/'runs'/'noisy_kept.csv').fname.tolist()
+    finals = [runs/'curated+noisy'] if cut else [runs/'folds'/'fold0', runs/'folds'/'fold1']
+    for i, d in enumerate(finals):  # each final model trained on its own fold, with the kept noisy clips, not on the budget's plan of the job
+        c = json.loads((d/'config.json').read_text())['config']
+        assert c['noisy_fnames'] == kept and (cut or (c['fold'], c['n_folds']) == (i, 2)), (d, c['fold'], c['n_folds'], c['noisy_fnames'], kept)
+    if not cut:  # two folds: two different sets of held-out clips
+        v0, v1 = (set(pd.read_csv(d/'valid_preds.csv').fname) for d in finals)
+        assert v0 and v1 and not v0 & v1, (len(v0), len(v1))
 
 def test_run_killed_then_resumed(tmp_path):
     root, out = demo_dataset('tiny'), tmp_path/'job'
