@@ -15,13 +15,13 @@ from fastai.data.transforms import IntToFloatTensor, Normalize, Transform  # fas
 from fastai.vision.augment import RandTransform, SpaceTfm, Brightness, Contrast, zoom_mat
 from fastai.callback.core import Callback
 from fastai.callback.mixup import MixHandler
+from .recording import SpecEQ, SpecBackground, SpecShift  # the recording chain, its own notebook (03b)
 
 # %% auto #0
 __all__ = ['WINDOW', 'VALID_AT', 'FLIPS', 'N_FLIPS', 'flip_labels_to_classes', 'STATS', 'window_offset', 'spec_window',
            'split_flip_index', 'flip_spec', 'flip_targets', 'flip_vocab', 'flip_blocks_to_classes', 'flip_batch',
            'spec_item', 'AsImage', 'SpecZoom', 'ResizeBatch', 'SpecLighting', 'SpecToFloat', 'SpecNormalize',
-           'SpecBars', 'SpecEQ', 'SpecBackground', 'SpecShift', 'batch_tfms', 'mixed_target', 'MixTarget',
-           'MixUpUniform']
+           'SpecBars', 'batch_tfms', 'mixed_target', 'MixTarget', 'MixUpUniform']
 
 # %% ../nbs/03_augment.ipynb #1210f621
 WINDOW = 128  # frames per training window (2 s with the seed's hop), also the mel height
@@ -306,82 +306,6 @@ class SpecBars(RandTransform):
         b, r = rows.nonzero(as_tuple=True); x[b, :, r] = float(self.fill)  # whole rows, only those in a bar
         b, c = cols.nonzero(as_tuple=True); x[b, :, :, c] = float(self.fill)  # whole columns
         return x
-
-# %% ../nbs/03_augment.ipynb #5857d57d
-class SpecEQ(RandTransform):
-    "A microphone drawn per image: an EQ curve over the mel bands (a tilt, peaks and dips) added in the log domain, and a band limit."
-    order = 45  # on the 0–1 scale, after zoom and lighting, before `SpecNormalize`
-    def __init__(self,
-                 p=0.5, # probability per image of an EQ curve
-                 tilt=0.12, # largest tilt: ± this much from the lowest to the highest band (0.12 ≈ ±10 dB of an 80 dB range)
-                 n_peaks=2, # peaks or dips per curve, at random bands, 3–15 % of the bands wide
-                 peak=0.08, # largest gain of a peak or dip
-                 p_band=0.25, # probability per image of a band limit
-                 min_band=0.5, # the band limit's edge lies between this share of the bands and the top
-                ):
-        if not (0 <= p <= 1 and 0 <= p_band <= 1 and 0 < min_band <= 1): raise ValueError('need p, p_band in [0, 1] and min_band in (0, 1]')
-        if tilt < 0 or peak < 0 or n_peaks < 0: raise ValueError('tilt, peak and n_peaks must be ≥ 0')
-        super().__init__(p=1.)
-        self.p_eq, self.tilt, self.n_peaks, self.peak, self.p_band, self.min_band = p, tilt, int(n_peaks), peak, p_band, min_band
-
-    def before_call(self, b, split_idx): self.do = True  # drawn per image in `encodes`
-
-    def curves(self, B, H, device) -> tuple:
-        "The added curve `(B, H)` and the band-limit gain `(B, H)` of one draw (a gain of 1 below the edge, fading to 0 past it)."
-        u, bands = (lambda *s: torch.rand(*s, device=device)), torch.arange(H, device=device, dtype=torch.float32)
-        c = (2 * u(B, 1) - 1) * self.tilt * torch.linspace(-1, 1, H, device=device)
-        if self.n_peaks:
-            ctr, wid, g = u(B, self.n_peaks, 1) * H, (0.03 + 0.12 * u(B, self.n_peaks, 1)) * H, (2 * u(B, self.n_peaks, 1) - 1) * self.peak
-            c = c + (g * torch.exp(-0.5 * ((bands - ctr) / wid) ** 2)).sum(1)
-        c = c * (u(B, 1) < self.p_eq)
-        edge = (self.min_band + (1 - self.min_band) * u(B, 1)) * H
-        gain = torch.where(u(B, 1) < self.p_band, torch.sigmoid((edge - bands) / 2), torch.ones(()))
-        return c, gain
-
-    def encodes(self, x: TensorImage):
-        c, g = self.curves(x.shape[0], x.shape[-2], x.device)
-        return (x * g[:, None, :, None].to(x.dtype) + c[:, None, :, None].to(x.dtype)).clamp_(0, 1)
-
-class SpecBackground(RandTransform):
-    "Another clip of the batch as background: per image (probability `p`), the pixel-wise max with a partner `drop` below it; labels unchanged."
-    order = 44  # on the 0–1 scale (0 = silence), before the microphone: the chain hears the mixture
-    def __init__(self,
-                 p=0.3, # probability per image
-                 drop=(0.25, 0.5), # how far below its own level the partner lies, uniform (0.25 ≈ 20 dB of an 80 dB range)
-                ):
-        if not (0 <= p <= 1 and 0 <= drop[0] <= drop[1]): raise ValueError(f'need p in [0, 1] and 0 ≤ drop[0] ≤ drop[1], got {p}, {drop}')
-        super().__init__(p=1.)
-        self.p_bg, self.drop = p, tuple(drop)
-
-    def before_call(self, b, split_idx): self.do = True
-
-    def encodes(self, x: TensorImage):
-        B, dev = x.shape[0], x.device
-        on = (torch.rand(B, device=dev) < self.p_bg).view(-1, 1, 1, 1)
-        d = (self.drop[0] + (self.drop[1] - self.drop[0]) * torch.rand(B, device=dev)).view(-1, 1, 1, 1).to(x.dtype)
-        return torch.where(on, torch.maximum(x, x[torch.randperm(B, device=dev)] - d), x)
-
-
-# %% ../nbs/03_augment.ipynb #aa818944
-class SpecShift(RandTransform):
-    "A pitch shift drawn per image: the image moved by up to `max_bands` mel bands up or down (probability `p`), the edge band repeated into the gap."
-    order = 46  # on the 0–1 scale, with the recording chain, before `SpecNormalize`
-    def __init__(self,
-                 p=0.5, # probability per image
-                 max_bands=8, # largest shift in mel bands, either way
-                ):
-        if not (0 <= p <= 1 and max_bands >= 0): raise ValueError(f'need p in [0, 1] and max_bands ≥ 0, got {p}, {max_bands}')
-        super().__init__(p=1.)
-        self.p_shift, self.max_bands = p, int(max_bands)
-
-    def before_call(self, b, split_idx): self.do = True
-
-    def encodes(self, x: TensorImage):
-        B, H, dev = x.shape[0], x.shape[-2], x.device
-        k = torch.randint(-self.max_bands, self.max_bands + 1, (B,), device=dev) * (torch.rand(B, device=dev) < self.p_shift)
-        rows = (torch.arange(H, device=dev)[None] - k[:, None]).clamp_(0, H - 1)  # B,H: the source row of each row
-        return x.gather(-2, rows[:, None, :, None].expand(-1, x.shape[1], -1, x.shape[-1]))
-
 
 # %% ../nbs/03_augment.ipynb #26de91a2
 STATS = (0.2932, 0.2556)  # mean, std of the method's images on the 0–1 scale

@@ -34,6 +34,7 @@ class TrainConfig:
     mixup: bool = True # uniform mixup on every training batch
     mixup_lo: float = 0. # range of the mixup weight `a` ...
     mixup_hi: float = 0.5 # ... drawn per sample, uniform
+    mixtures: float = 0. # probability per training image of a mixture with another clip of the batch, tagged with both (`recording.MixUnion`); 0: off (the method)
     size: int = 256 # image side fed to the model (128 = the window itself, no resize)
     bs: int = 64 # batch size
     epochs: int = 60 # one-cycle length in epochs
@@ -87,6 +88,7 @@ def check(self:TrainConfig):
     if self.n_batches is not None and not (isinstance(self.n_batches, int) and self.n_batches > 0):
         raise ValueError(f'n_batches must be None or a positive int, got {self.n_batches!r}')
     if not 0 <= self.mixup_lo <= self.mixup_hi <= 1: raise ValueError(f'need 0 ≤ mixup_lo ≤ mixup_hi ≤ 1, got {self.mixup_lo}, {self.mixup_hi}')
+    if not 0 <= self.mixtures <= 1: raise ValueError(f'mixtures must be in [0, 1], got {self.mixtures}')
     if not self.lr_max > 0: raise ValueError(f'lr_max must be > 0, got {self.lr_max}')
     if not (self.stats == 'compute' or (len(self.stats) == 2 and self.stats[1] > 0)): raise ValueError(f"stats must be (mean, std) or 'compute', got {self.stats!r}")
     if self.noisy_loss not in NOISY_LOSSES: raise ValueError(f'unknown noisy_loss {self.noisy_loss!r}; choose one of {list(NOISY_LOSSES)}')

@@ -26,7 +26,8 @@ from fastai.torch_core import rank_distrib, num_distrib
 from fastcore.foundation import L
 from fastprogress.fastprogress import IN_NOTEBOOK
 from .store import build_dataset_stores, SpecStore, _source
-from .augment import MixUpUniform, flip_blocks_to_classes
+from .augment import MixUpUniform, flip_blocks_to_classes, STATS
+from .recording import MixUnion
 from .data import get_dls
 from .loss import SoftBootstrap, LwLRAP
 from .config import TrainConfig
@@ -339,6 +340,7 @@ class MixedPrecisionAny(MixedPrecision):
 def run_callbacks(cfg:TrainConfig) -> list:
     "The training callbacks a config asks for: mixup, Lsoft on noisy clips, gradient clipping, mixed precision, channels-last memory format."
     cbs = []
+    if cfg.mixtures: cbs.append(MixUnion(cfg.mixtures, scale=1 / (STATS if cfg.stats == 'compute' else cfg.stats)[1]))  # on the normalised batch
     if cfg.mixup: cbs.append(MixUpUniform(cfg.mixup_lo, cfg.mixup_hi))
     if cfg.noisy_loss == 'lsoft': cbs.append(SoftBootstrap(cfg.noisy_beta))
     if cfg.grad_clip: cbs.append(GradientClip(cfg.grad_clip))
