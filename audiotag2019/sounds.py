@@ -4,16 +4,16 @@
 
 # %% ../nbs/01_sounds.ipynb #9ce5de31
 from __future__ import annotations
-import os, ctypes, _ctypes, threading, importlib.util
+import os, importlib.util
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
 from scipy.signal import butter, sosfilt, resample_poly
+from .speech import speak, sentence, TRAIN_VOICES, TEST_VOICES, TRAIN_WORDS, TEST_WORDS, DETS, PREPS  # the second source
 
 # %% auto #0
-__all__ = ['FAT2019_CLASSES', 'SR', 'SOUNDFONT', 'PITCH_CLASSES', 'SHIFTS', 'TRAIN_VOICES', 'TEST_VOICES', 'TRAIN_WORDS',
-           'TEST_WORDS', 'DETS', 'PREPS', 'MELODIES', 'DRUMS', 'DEMO_GENERATORS', 'DEMO_CLASSES', 'sf_note', 'speak',
-           'scale_notes', 'sentence', 'active_rms', 'colored_noise', 'degrade', 'render_clip']
+__all__ = ['FAT2019_CLASSES', 'SR', 'SOUNDFONT', 'PITCH_CLASSES', 'SHIFTS', 'MELODIES', 'DRUMS', 'DEMO_GENERATORS',
+           'DEMO_CLASSES', 'sf_note', 'scale_notes', 'active_rms', 'colored_noise', 'degrade', 'render_clip']
 
 # %% ../nbs/01_sounds.ipynb #3bf12806
 FAT2019_CLASSES = (
@@ -75,88 +75,14 @@ def sf_note(bank, # 0: GM programs; 128: drum kits
     "One note rendered from the soundfont: float32 mono at 44.1 kHz."
     return _note(int(bank), int(program), int(key), int(shift), max(1, int(round(dur*20)))*SR//20) * np.float32(vel)
 
-# %% ../nbs/01_sounds.ipynb #f2d7bfac
-_ESPEAK_LOCK = threading.Lock()
-_ESPEAK_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
-
-def speak(text, # what to say
-          voice='en+m3', # eSpeak voice: language + variant (`en+f2`, `en+whisper`, ...)
-          rate=170, # words per minute
-          pitch=50, # 0-100 (eSpeak's scale; 50 = the voice's own)
-          pitch_range=50, # 0-100: 0 is monotone
-         ) -> np.ndarray:
-    "Speech from eSpeak NG: float32 mono at 44.1 kHz, silence trimmed; deterministic."
-    import espeakng_loader
-    chunks = []
-    def _collect(wav, n, events):
-        if n > 0: chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
-        return 0
-    cb = _ESPEAK_CB(_collect)
-    data_dir = os.path.dirname(espeakng_loader.get_data_path())
-    variant = voice.partition('+')[2]  # eSpeak silently falls back to its default for an unknown variant
-    if variant and not (Path(data_dir)/'espeak-ng-data'/'voices'/'!v'/variant).is_file(): raise ValueError(f'unknown eSpeak voice {voice!r}')
-    with _ESPEAK_LOCK:
-        lib = ctypes.CDLL(espeakng_loader.get_library_path())  # fresh state: unloaded again below
-        try:
-            lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-            lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-            lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                         ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
-            sr = lib.espeak_Initialize(2, 0, data_dir.encode(), 0)  # 2: AUDIO_OUTPUT_SYNCHRONOUS
-            if sr != 22050: raise RuntimeError(f'eSpeak NG failed to initialise (returned {sr})')
-            lib.espeak_SetSynthCallback(cb)
-            if lib.espeak_SetVoiceByName(voice.encode()) != 0: raise ValueError(f'unknown eSpeak voice {voice!r}')
-            for par, val in ((1, rate), (3, pitch), (4, pitch_range)): lib.espeak_SetParameter(par, int(val), 0)
-            lib.espeak_ng_SetRandSeed(ctypes.c_long(1)); ctypes.CDLL(None).srand(1)
-            b = text.encode('utf-8')
-            if lib.espeak_Synth(b, len(b)+1, 0, 1, 0, 0, None, None) != 0: raise RuntimeError(f'eSpeak failed on {text!r}')
-            lib.espeak_Synchronize()
-        finally:
-            lib.espeak_Terminate()
-            (getattr(_ctypes, 'dlclose', None) or _ctypes.FreeLibrary)(lib._handle)
-    y = np.concatenate(chunks).astype(np.float32)/32768 if chunks else np.zeros(0, np.float32)
-    nz = np.flatnonzero(np.abs(y) > 1e-3)
-    if len(nz): y = y[max(0, nz[0]-200):nz[-1]+200]
-    return resample_poly(y, 2, 1).astype(np.float32)
-
 # %% ../nbs/01_sounds.ipynb #4a682ac9
 PITCH_CLASSES = {'train': (0, 2, 4, 5, 7, 9, 11), 'test': (1, 3, 6, 8, 10)}  # white keys / black keys
 SHIFTS = {'train': (-4, -2, 0, 2), 'test': (-3, -1, 1, 3)}  # semitone transpositions of unpitched samples
-TRAIN_VOICES = {'male': ('m1', 'm2', 'm3', 'm4', 'john', 'robert'), 'female': ('f1', 'f2', 'f3', 'belinda'),
-                'child': ('Alicia', 'anika'), 'whisper': ('whisper', 'whisperf')}
-TEST_VOICES = {'male': ('m5', 'm6', 'm7', 'paul', 'Mike'), 'female': ('f4', 'f5', 'steph', 'aunty'),
-               'child': ('Andrea', 'Annie'), 'whisper': ('whisper', 'whisperf')}
-TRAIN_WORDS = {
-    'noun': 'garden river window teacher market morning letter kitchen doctor bridge pencil mountain island sister farmer '
-            'bottle candle forest engine village ticket blanket ladder museum harbour pocket',
-    'adj': 'yellow quiet heavy early little bright narrow gentle hungry wooden silver famous',
-    'verb': 'opens carries watches follows paints closes finds reaches lifts cleans',
-    'adv': 'slowly today again outside carefully together'}
-TEST_WORDS = {
-    'noun': 'castle orange planet rabbit wagon painter tunnel jacket meadow lantern saddle kettle violin dragon shepherd '
-            'compass cabbage puzzle baker sailor tower dinner beacon granite',
-    'adj': 'purple sleepy shiny tiny clever frozen crooked humble dusty rapid golden',
-    'verb': 'builds drops grabs pushes sells wraps borrows kicks spills',
-    'adv': 'quickly tonight later upstairs softly nearby'}
-DETS, PREPS = 'the a my your that every'.split(), 'near under behind across beside into'.split()
 
 def scale_notes(lo, hi, split) -> list:
     "MIDI notes in `[lo, hi]` whose pitch class belongs to `split`'s notes."
     return [n for n in range(lo, hi+1) if n % 12 in PITCH_CLASSES[split]]
 
-def sentence(rng, n_words, split) -> str:
-    "A random sentence of about `n_words` words, from `split`'s word lists."
-    W = {k: v.split() for k, v in (TRAIN_WORDS if split == 'train' else TEST_WORDS).items()}
-    out = []
-    while len(out) < n_words:
-        s = [rng.choice(DETS), rng.choice(W['adj']), rng.choice(W['noun']), rng.choice(W['verb']), rng.choice(DETS), rng.choice(W['noun'])]
-        if rng.random() < 0.5: s += [rng.choice(PREPS), rng.choice(DETS), rng.choice(W['noun'])]
-        if rng.random() < 0.5: s.append(rng.choice(W['adv']))
-        out += s
-    out = out[:max(1, n_words)]
-    while len(out) > 1 and out[-1] in DETS + PREPS: out.pop()  # end on a content word
-    if out[-1] in DETS: out = [rng.choice(W['noun'])]
-    return ' '.join(out).capitalize() + '.'
 
 # %% ../nbs/01_sounds.ipynb #7171f0b6
 _KITS = (0, 8, 16, 24, 25, 32, 40)  # Standard, Room, Power, Electronic, TR-808, Jazz, Brush
