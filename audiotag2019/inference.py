@@ -81,9 +81,12 @@ def predict_windows(model, # a model from `load_model` (moved to `device`)
 
 # %% ../nbs/08a_inference.ipynb #6b98da68
 def run_dirs(run) -> list:
-    "The training runs in `run`: itself (one run), its `fold*/` runs (`--fold cv`: a fold ensemble), or its retrained `curated+noisy/`."
+    "The training runs in `run`: itself (one run), a list of runs, a job's final ensemble (`runs/ensemble.json`), its `fold*/` runs (`--fold cv`), or its retrained `curated+noisy/`."
+    if isinstance(run, (list, tuple)): return [d for r in run for d in run_dirs(r)]
     run = Path(run)
     if (run/'config.json').exists(): return [run]
+    for e in (run/'ensemble.json', run/'runs'/'ensemble.json'):  # a job folder or its runs/: the models its submission averaged
+        if e.exists(): return [e.parent/m for m in json.loads(e.read_text())['models']]
     folds = sorted((p.parent for p in run.glob('fold*/config.json')), key=lambda p: int(p.name[4:]) if p.name[4:].isdigit() else 1 << 30)
     if folds: return folds
     if (run/'curated+noisy'/'config.json').exists(): return [run/'curated+noisy']

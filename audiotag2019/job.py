@@ -43,7 +43,7 @@ def _tta_images(stores, split, n_models=1, flips=True):
     return int(n_models * (N_FLIPS if flips else 1) * np.maximum(1, np.ceil(np.asarray(st.widths) / WINDOW)).sum())
 
 # %% ../nbs/09b_job.ipynb #441268b4
-def predict_test(run, # the final run folder (a fold ensemble, or one run)
+def predict_test(run, # the final run folder (a fold ensemble, or one run), or a list of run folders
                  stores, # split → `SpecStore` (its `test` store is predicted)
                  device=None, progress=False) -> pd.DataFrame:
     "Test-clip probabilities of every model of `run` (last weights), averaged: fname + one column per class."
@@ -67,6 +67,7 @@ class JobState:
     talk: object # where progress lines go
     t0: float # when the job started
     clock: dict = field(default_factory=dict) # seconds of each stage
+    with_curated: bool = False # the curated model (the noisy stage's judge) joins the final average
     @property
     def runs(self) -> Path: return self.out/'runs'
     @property
@@ -78,6 +79,7 @@ def run_job(root, # dataset root in the FSDKaggle2019 layout (train_curated.csv,
             preset='auto', # 'auto' (paper on a GPU, the CPU recipe otherwise), 'paper', 'cpu', 'cpu_demo'
             folds=None, # the final ensemble: this many fold models averaged (≥ 2), or 1: one model; None: `FOLDS` of the config (3 on a CPU, 5 on a GPU)
             select_noisy=None, # the noisy-clip stage; None: when the root has noisy clips
+            with_curated=False, # the curated model of the noisy stage joins the final models' average (no extra training)
             specs=None, device=None, resume=False, overwrite=False, progress=True, # as in `train`
             **kw, # `TrainConfig` fields (seed, epochs, noisy_loss, relabel, arch, …)
            ) -> dict:
@@ -102,7 +104,8 @@ def run_job(root, # dataset root in the FSDKaggle2019 layout (train_curated.csv,
         cfg.check()
         job = None
         if budget is not None: job, folds = _fit_budget(cfg, ds, stores, runs, noisy, folds, resume, t0, device, talk)
-        j = JobState(cfg, ds, stores, out, noisy, folds, job, budget, dict(resume=resume, overwrite=overwrite, progress=progress, device=device), talk, t0, clock)
+        j = JobState(cfg, ds, stores, out, noisy, folds, job, budget, dict(resume=resume, overwrite=overwrite, progress=progress, device=device), talk, t0, clock,
+                     with_curated=bool(with_curated and noisy))
         return _summary(j, *_train_stages(j))
 
 
@@ -141,7 +144,7 @@ def _train_stages(j:JobState) -> tuple:
     rep, oof, t, cfg, job = None, None, time.time(), j.cfg, j.job
     if j.noisy:
         judge = _TimedTTA(j.device)
-        sel = noisy_selection(cfg.replace(fold=0), (j.ds, j.stores), j.runs, predict_fn=judge, retrain=j.folds == 1, job=job, **j.kw_run)
+        sel = noisy_selection(cfg.replace(fold=0), (j.ds, j.stores), j.runs, predict_fn=judge, retrain=False, job=job, **j.kw_run)
         rep, j.clock['noisy selection'], t = sel.report, time.time() - t, time.time()
         if job is not None and judge.s_per_img:  # the test predictions at the TTA pace just measured (not the validation loader's),
             # at most a quarter of the time left: a pace measured at a busy moment must not starve the final models
@@ -153,7 +156,7 @@ def _train_stages(j:JobState) -> tuple:
         r = train_folds(cfg.replace(noisy_fnames=kept, n_folds=j.folds), (j.ds, j.stores), j.runs/'folds', job=job, **j.kw_run)
         final, oof = j.runs/'folds', r['lwlrap']
         j.talk(f'{j.folds}-fold ensemble: out-of-fold lwlrap {oof:.4f}')
-    elif j.noisy: final = j.runs/'curated+noisy'
+    elif j.noisy: final = train(cfg.replace(fold=0, noisy_fnames=kept), (j.ds, j.stores), j.runs/'curated+noisy', job=job, **j.kw_run).run_dir  # timed as the final model
     else: final = train(cfg.replace(fold=0), (j.ds, j.stores), j.runs/'final', job=job, **j.kw_run).run_dir
     j.clock['final models'] = time.time() - t
     return final, oof, rep
@@ -173,17 +176,19 @@ def stage_record(run_dir) -> dict:
 def _summary(j:JobState, final, oof, rep) -> dict:
     "The test predictions of `run_job`'s final models, its validated submission and `summary.json`."
     t, out = time.time(), j.out
-    n_models = len(run_dirs(final))
-    j.talk(f"predicting {len(j.stores['test'])} test clips with slice-max TTA and flip averaging ({final}, last checkpoint"
-           + (f', {n_models} models averaged)' if n_models > 1 else ')'))
-    tab = predict_test(final, j.stores, j.device)
+    models = run_dirs(final) + ([j.runs/'curated'] if j.with_curated else [])
+    replace_file(j.runs/'ensemble.json', lambda f: f.write(json.dumps(dict(models=[d.relative_to(j.runs).as_posix() for d in models]), indent=1)))
+    n_models = len(models)
+    j.talk(f"predicting {len(j.stores['test'])} test clips with slice-max TTA and flip averaging ({final}"
+           + (' and the curated model' if j.with_curated else '') + ', last checkpoint' + (f', {n_models} models averaged)' if n_models > 1 else ')'))
+    tab = predict_test(models, j.stores, j.device)
     save_preds(tab, out/'test_preds.csv')
     sub = write_submission(tab, j.ds.root/'sample_submission.csv', out/'submission.csv')
     j.clock['test predictions'] = time.time() - t
     stages = {d.relative_to(j.runs).as_posix(): stage_record(d) for d in _stage_dirs(j.runs, j.noisy, j.folds) if (d/'config.json').exists()}
     s = dict(dataset=str(j.ds.root), classes=len(j.ds.vocab), clips={k: len(v) for k, v in j.stores.items()}, device=str(j.device),
              config={k: j.cfg.to_dict()[k] for k in ('arch', 'width', 'size', 'bs', 'precision', 'mixup')}, stages=stages,
-             run=str(final), submission=str(out/'submission.csv'), n_models=n_models,
+             run=str(final), models=[str(d) for d in models], submission=str(out/'submission.csv'), n_models=n_models,
              oof_lwlrap=None if oof is None else round(oof, 4), selection=rep, budget_min=j.minutes,
              minutes={k: round(v / 60, 2) for k, v in j.clock.items()}, seconds=round(time.time() - j.t0, 1))
     j.talk(f"submission: {out/'submission.csv'} ({len(sub)} clips); job done in {s['seconds']/60:.1f} min"
