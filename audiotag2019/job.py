@@ -26,7 +26,7 @@ from .baseline import baseline_test
 __all__ = ['FOLDS', 'predict_test', 'JobState', 'run_job', 'stage_record']
 
 # %% ../nbs/09b_job.ipynb #b8ea00fa
-FOLDS = dict(cpu=3, paper=5)  # the final ensemble's folds: on a CPU 3 longer folds beat 5 on unseen sources (scripts/tune_unseen.py)
+FOLDS = dict(cpu=3, paper=5)  # the final ensemble's folds: on a CPU 3 longer folds beat 5 on unseen sources (scripts/tune_unseen.py; measured before train's budget fix)
 
 def _config(preset, n_train, minutes, device, **kw) -> TrainConfig:
     "The job's config: `paper` on a GPU, the CPU recipe (sized on the data and the minutes of one stage) otherwise."
@@ -103,7 +103,7 @@ def run_job(root, # dataset root in the FSDKaggle2019 layout (train_curated.csv,
         cfg = _config(preset, n_train, (budget or 10 * stages) / max(stages, 1), device, **kw).replace(**({'budget': budget} if budget else {}))
         cfg.check()
         job = None
-        if budget is not None: job, folds = _fit_budget(cfg, ds, stores, runs, noisy, folds, resume, t0, device, talk)
+        if budget is not None: job, folds = _fit_budget(cfg, ds, stores, runs, noisy, folds, resume, t0, device, talk, int(bool(with_curated and noisy)))
         j = JobState(cfg, ds, stores, out, noisy, folds, job, budget, dict(resume=resume, overwrite=overwrite, progress=progress, device=device), talk, t0, clock,
                      with_curated=bool(with_curated and noisy))
         return _summary(j, *_train_stages(j))
@@ -125,13 +125,13 @@ def _stage_dirs(runs, noisy, folds) -> list:
     "The run folders of a job's training stages, in the order they run."
     return ([runs/'curated'] if noisy else []) + ([runs/'folds'/f'fold{f}' for f in range(folds)] if folds > 1 else [runs/('curated+noisy' if noisy else 'final')])
 
-def _fit_budget(cfg, ds, stores, runs, noisy, folds, resume, t0, device, talk) -> tuple:
+def _fit_budget(cfg, ds, stores, runs, noisy, folds, resume, t0, device, talk, more_models=0) -> tuple:
     "`(Budget or None, folds)`: the job's plan: fewer folds when the folds do not fit `MIN_EPOCHS` epochs each, then fewer epochs and batches (said in the plan line); refused only when one batch of one model does not fit."
     speed, asked = None, folds
     for f in range(folds, 0, -1):
         todo = [d for d in _stage_dirs(runs, noisy, f) if not (resume and _finished(d))]
         if not todo: return None, f
-        extra = _tta_images(stores, 'test', f) + (_tta_images(stores, 'train_noisy') if noisy and not (resume and (runs/'selection.json').exists()) else 0)
+        extra = _tta_images(stores, 'test', f + more_models) + (_tta_images(stores, 'train_noisy') if noisy and not (resume and (runs/'selection.json').exists()) else 0)
         note = '' if f == asked else f'; cut to {"one model" if f == 1 else f"{f} folds"} from {asked} folds: {asked} did not fit {MIN_EPOCHS} epochs each'
         try: return Budget(cfg, (ds, stores), len(todo), extra_images=extra, start=t0, device=device, say=talk, speed=speed, note=note,
                            min_epochs=MIN_EPOCHS if f > 1 else 1), f  # fewer folds before fewer epochs; one model takes what fits
@@ -148,7 +148,7 @@ def _train_stages(j:JobState) -> tuple:
         rep, j.clock['noisy selection'], t = sel.report, time.time() - t, time.time()
         if job is not None and judge.s_per_img:  # the test predictions at the TTA pace just measured (not the validation loader's),
             # at most a quarter of the time left: a pace measured at a busy moment must not starve the final models
-            job.extra_s = min(_tta_images(j.stores, 'test', max(j.folds, 1)) * judge.s_per_img, 0.25 * job.left())
+            job.extra_s = min(_tta_images(j.stores, 'test', max(j.folds, 1) + j.with_curated) * judge.s_per_img, 0.25 * job.left())
         j.talk(f"noisy selection: kept {rep['n_kept']} of {rep['n_noisy']} noisy clips"
                + (f" ({rep['n_kept_correct']} with correct labels: precision {rep['precision'] or 0:.2f} vs {rep['base_rate']:.2f} overall)" if 'precision' in rep else ''))
     kept = _kept_names(j.runs) if j.noisy else None  # names, not a path: a copied or moved job folder resumes

@@ -18,7 +18,7 @@ def _valid_submission(root, out):
 def test_run_help_lists_the_switches():
     r = _run('run', '-h')
     assert r.returncode == 0, r.stderr
-    for opt in ('--budget', '--preset', '--folds', '--noisy_loss', '--relabel', '--device', '--resume'): assert opt in r.stdout, opt
+    for opt in ('--budget', '--preset', '--folds', '--noisy_loss', '--with_curated', '--relabel', '--device', '--resume'): assert opt in r.stdout, opt
 
 def test_run_with_a_budget_writes_a_valid_submission_in_time(tmp_path):
     root, out = demo_dataset('tiny'), tmp_path/'job'
