@@ -12,7 +12,6 @@ from fastai.learner import Learner
 from fastai.callback.core import CancelFitException, CancelTrainException
 from fastai.torch_core import rank_distrib, num_distrib
 from .augment import N_FLIPS
-from .model import get_model
 from .loss import get_loss
 from .config import TrainConfig
 from .distributed import broadcast, pick_device, device_name
@@ -68,7 +67,7 @@ def measure_speed(cfg:TrainConfig, # the config to time (its epochs and batches 
     timer = _SteadyTimer(warmup, steps, max_s, hard_s)
     with tempfile.TemporaryDirectory() as tmp, _alone():
         dls = make_dls(c, ds, stores, device=device)
-        learn = Learner(dls, get_model(c.arch, n_out=dls.n_out, sa=c.sa, width=c.width), loss_func=get_loss(c.loss), path=tmp,
+        learn = Learner(dls, c.build_model(dls.n_out), loss_func=get_loss(c.loss), path=tmp,
                         cbs=run_callbacks(c) + [timer])
         setup = time.perf_counter() - t0
         with learn.no_bar(), learn.no_logging(): learn.fit(1, c.lr_max)

@@ -141,6 +141,8 @@ def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
               arch:str=None, # xresnet10/18/34/50
               width:float=None, # channel multiplier
               sa:str=None, # simple self-attention: true or false (default: the preset's)
+              band_norm:str=None, # subtract each mel band's mean over time first: true or false (default: the preset's)
+              dropout:float=None, # dropout before the last layer (default: the preset's)
               loss:str=None, # bce, bce++, focal, focal++
               flips:str=None, # flips as new labels: true or false (default: the preset's)
               mixup:str=None, # uniform mixup: true or false (default: the preset's)
@@ -169,8 +171,8 @@ def train_cli(root:str, # dataset root in the FSDKaggle2019 layout
     "Train a model (or every fold, or the noisy-selection stage) on a dataset."
     dev = pick_device(device)
     make = _preset(preset, root, out, fold, n_folds, noisy, select_noisy, budget, resume, dev)
-    sa, flips, mixup, channels_last = (_flag(n, v) for n, v in dict(sa=sa, flips=flips, mixup=mixup, channels_last=channels_last).items())
-    kw = {k: v for k, v in dict(arch=arch, width=width, sa=sa, loss=loss, flips=flips, mixup=mixup, size=size, bs=bs, epochs=epochs,
+    sa, flips, mixup, channels_last, band_norm = (_flag(n, v) for n, v in dict(sa=sa, flips=flips, mixup=mixup, channels_last=channels_last, band_norm=band_norm).items())
+    kw = {k: v for k, v in dict(arch=arch, width=width, sa=sa, band_norm=band_norm, dropout=dropout, loss=loss, flips=flips, mixup=mixup, size=size, bs=bs, epochs=epochs,
                                lr_max=lr_max, n_folds=n_folds, seed=seed, noisy_fnames=noisy, budget=budget, precision=precision,
                                channels_last=channels_last, skip_bad=skip_bad or None, noisy_loss=noisy_loss, noisy_beta=noisy_beta, relabel=relabel).items() if v is not None}
     if n_batches is not None: kw['n_batches'] = n_batches or None

@@ -29,6 +29,8 @@ class TrainConfig:
     arch: str = 'xresnet18' # one of `model.ARCHS`
     width: float = 1.0 # channel multiplier of the xresnet stages
     sa: bool = True # simple self-attention on/off
+    band_norm: bool = False # subtract each mel band's mean over time first (`model.BandNorm`): robust to a microphone's EQ
+    dropout: float = 0. # dropout before the final linear layer
     loss: str = 'bce' # one of `loss.LOSSES`: 'bce', 'bce++', 'focal', 'focal++'
     flips: bool = True # flips as new labels (4C outputs)
     mixup: bool = True # uniform mixup on every training batch
@@ -92,6 +94,7 @@ def check(self:TrainConfig):
     if not self.lr_max > 0: raise ValueError(f'lr_max must be > 0, got {self.lr_max}')
     if not (self.stats == 'compute' or (len(self.stats) == 2 and self.stats[1] > 0)): raise ValueError(f"stats must be (mean, std) or 'compute', got {self.stats!r}")
     if self.noisy_loss not in NOISY_LOSSES: raise ValueError(f'unknown noisy_loss {self.noisy_loss!r}; choose one of {list(NOISY_LOSSES)}')
+    if not 0 <= self.dropout < 1: raise ValueError(f'dropout must be in [0, 1), got {self.dropout}')
     if not 0 <= self.noisy_beta <= 1: raise ValueError(f'noisy_beta must be in [0, 1], got {self.noisy_beta}')
     if self.precision not in PRECISIONS: raise ValueError(f'unknown precision {self.precision!r}; choose one of {list(PRECISIONS)}')
     if self.budget is not None and not (isinstance(self.budget, (int, float)) and not isinstance(self.budget, bool) and self.budget > 0):
@@ -129,6 +132,13 @@ def cpu(cls:TrainConfig, n_train, # training clips (curated + noisy added), befo
         **kw):
     "The CPU recipe: model, image size, batch, mixup and bars chosen from the data size and the budget (see `cpu_recipe`)."
     return cls(**{**cpu_recipe(n_train, minutes, gflops), **kw})
+
+# %% ../nbs/07_config.ipynb #29c62673
+@patch
+def build_model(self:TrainConfig, n_out, # outputs (4C with flips as labels, else C)
+                c_in=1): # input channels
+    "The network this config trains: `model.get_model` with its architecture, width, SSA, band normalisation and dropout."
+    return get_model(self.arch, n_out=n_out, c_in=c_in, sa=self.sa, width=self.width, p=self.dropout, band_norm=self.band_norm)
 
 # %% ../nbs/07_config.ipynb #f6ee7716
 CPU_LADDER = (  # the CPU recipe's models, cheapest first: (arch, width, image side, batch); 64 px was tried and lost most of

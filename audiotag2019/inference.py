@@ -16,7 +16,6 @@ from .spectrogram import SpecParams
 from .store import build_store, _damage
 from .augment import batch_tfms
 from .data import SpecDataset, EpochDL, SpecList
-from .model import get_model
 from .config import TrainConfig
 from .learner import predict_dl, load_weights
 from .distributed import pick_device
@@ -43,7 +42,7 @@ def load_model(run_dir, # a folder written by `train`
     cfg, meta = load_run(run_dir)
     f = Path(run_dir)/'models'/f'{which}.pth'
     if not f.exists(): raise FileNotFoundError(f'{f}: no {which!r} checkpoint in this run')
-    model = get_model(cfg.arch, n_out=meta['n_out'], c_in=meta.get('c_in', 1), sa=cfg.sa, width=cfg.width)
+    model = cfg.build_model(meta['n_out'], c_in=meta.get('c_in', 1))
     device = pick_device(device)
     load_weights(f, model, device=device)  # the weights; the optimizer state of `last` is skipped
     _warn_unfinished(run_dir, which)

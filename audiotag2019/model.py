@@ -11,7 +11,7 @@ from fastai.layers import ResBlock, SimpleSelfAttention
 from fastai.vision.models.xresnet import XResNet
 
 # %% auto #0
-__all__ = ['ARCHS', 'get_model', 'ssa_layers']
+__all__ = ['ARCHS', 'BandNorm', 'get_model', 'ssa_layers']
 
 # %% ../nbs/05_model.ipynb #cb4d3c0f
 ARCHS = {  # name -> (expansion, blocks per stage), as in fastai's xresnet constructors
@@ -21,22 +21,28 @@ ARCHS = {  # name -> (expansion, blocks per stage), as in fastai's xresnet const
     'xresnet50': (4, (3, 4, 6, 3)),
 }
 
+class BandNorm(nn.Module):
+    "Subtract each mel band's mean over the image's frames: a per-band offset in the log-mel domain (a microphone's EQ) cancels."
+    def forward(self, x): return x - x.mean(-1, keepdim=True)
+
 def get_model(arch='xresnet18', # one of `ARCHS`
               n_out=320, # outputs: 80 classes × 4 orientations with flips-as-labels
               c_in=1, # input channels: 1 for a spectrogram, 3 for a 3-channel image
               sa=True, # simple self-attention in the last block of the first stage
               width=1.0, # channel multiplier of the four stages (fastai's `widen`); the stem keeps its 32/32/64 channels
               p=0.0, # dropout before the final linear layer
+              band_norm=False, # `BandNorm` first: each band's mean over time removed from the input
               **kwargs, # passed on to fastai's `XResNet` / `ResBlock` (e.g. `act_cls`, `sym`)
-             ) -> XResNet:
-    "A fastai xresnet with optional simple self-attention; input `(B, c_in, H, W)`, output `(B, n_out)` logits."
+             ) -> nn.Module:
+    "A fastai xresnet (after `BandNorm` if asked) with optional simple self-attention; input `(B, c_in, H, W)`, output `(B, n_out)` logits."
     if arch not in ARCHS:
         raise ValueError(f'unknown architecture {arch!r}; choose one of {sorted(ARCHS)}')
     if not (isinstance(n_out, int) and n_out > 0): raise ValueError(f'n_out must be a positive int, got {n_out!r}')
     if not (isinstance(c_in, int) and c_in > 0): raise ValueError(f'c_in must be a positive int, got {c_in!r}')
     if not width > 0 or int(64 * width) < 1: raise ValueError(f'width must be > 0 and leave at least one channel, got {width!r}')
     expansion, layers = ARCHS[arch]
-    return XResNet(ResBlock, expansion, list(layers), p=p, c_in=c_in, n_out=n_out, widen=width, sa=sa, **kwargs)
+    m = XResNet(ResBlock, expansion, list(layers), p=p, c_in=c_in, n_out=n_out, widen=width, sa=sa, **kwargs)
+    return nn.Sequential(BandNorm(), m) if band_norm else m
 
 # %% ../nbs/05_model.ipynb #7e458f55
 def ssa_layers(model:nn.Module) -> list:

@@ -15,7 +15,6 @@ from .core import DataError, lock_for  # before fastai: its warning filter
 from fastai.learner import Learner
 from fastai.callback.progress import ProgressCallback
 from fastai.torch_core import set_seed, rank_distrib
-from .model import get_model
 from .loss import get_loss, LwLRAP, lwlrap, lwlrap_per_class, plot_per_class_lwlrap
 from .data import apply_overrides
 from .config import TrainConfig
@@ -176,7 +175,7 @@ def _learner(run_cfg, ds, stores, out, mode, device, progress, talk, job, cbs):
     set_seed(run_cfg.seed, reproducible=True)
     dls = make_dls(run_cfg, ds, stores, device=device)
     meta = run_meta(dls, stores)
-    model = get_model(run_cfg.arch, n_out=dls.n_out, sa=run_cfg.sa, width=run_cfg.width)
+    model = run_cfg.build_model(dls.n_out)
     state = _read_json(out/'state.json') if mode == 'resume' else {}
     rng = load_checkpoint(out/'models'/'last_rng.pth') if mode == 'resume' and (out/'models'/'last_rng.pth').exists() else None
     held_out = run_cfg.fold is not None

@@ -36,6 +36,9 @@ CANDIDATES = {  # name → (run_job arguments, what it tests)
     'x18': (dict(arch='xresnet18', width=0.5, bs=32), 'xresnet18 w0.5, batch 32'),
     'x10': (dict(arch='xresnet10', width=0.5, bs=16), 'xresnet10 w0.5, batch 16'),
     'aug+': (dict(aug=dict(bar_px=[2, 10], max_zoom=1.5, lighting=0.4)), 'zoom 1.5 and twice the lighting'),
+    'band': (dict(band_norm=True), "each mel band's mean over time subtracted first (BandNorm): a microphone's EQ cancels"),
+    'drop3': (dict(dropout=0.3), 'dropout 0.3 before the last layer'),
+    'band+drop3': (dict(band_norm=True, dropout=0.3), 'BandNorm + dropout 0.3'),
     'eq+aug+': (dict(aug=dict(bar_px=[2, 10], max_zoom=1.5, lighting=0.4, p_eq=0.5)), 'EQ + zoom 1.5 and twice the lighting'),
 }
 

@@ -19,6 +19,7 @@ def test_readme_is_short_with_the_commands_one_table_and_the_benchmarks_link():
     assert len(tables) == 3 and sum(t.startswith('| budget') for t in tables) == 1 and sum(t.startswith('| candidate') for t in tables) == 1, tables
     assert re.search(r'\]\([^)]*benchmarks\.html\)', md) and 'nbs/benchmarks.ipynb' in md
     assert (ROOT/'nbs'/'benchmarks.ipynb').is_file()
+    assert not re.search(r'\[\[[^\]]*\]\([^)]*\)\]\(', md), 'a link inside a link: write plain `name` in nbs/index.ipynb, the docs link it'
 
 def test_readme_lists_every_notebook():
     "The notebook table names every numbered notebook of nbs/ and nothing that is not there."
