@@ -131,7 +131,7 @@ def _fit_budget(cfg, ds, stores, runs, noisy, folds, resume, t0, device, talk, m
     for f in range(folds, 0, -1):
         todo = [d for d in _stage_dirs(runs, noisy, f) if not (resume and _finished(d))]
         if not todo: return None, f
-        extra = _tta_images(stores, 'test', f + more_models) + (_tta_images(stores, 'train_noisy') if noisy and not (resume and (runs/'selection.json').exists()) else 0)
+        extra = _tta_images(stores, 'test', f + more_models, cfg.flips) + (_tta_images(stores, 'train_noisy', 1, cfg.flips) if noisy and not (resume and (runs/'selection.json').exists()) else 0)
         note = '' if f == asked else f'; cut to {"one model" if f == 1 else f"{f} folds"} from {asked} folds: {asked} did not fit {MIN_EPOCHS} epochs each'
         try: return Budget(cfg, (ds, stores), len(todo), extra_images=extra, start=t0, device=device, say=talk, speed=speed, note=note,
                            min_epochs=MIN_EPOCHS if f > 1 else 1), f  # fewer folds before fewer epochs; one model takes what fits
@@ -148,7 +148,7 @@ def _train_stages(j:JobState) -> tuple:
         rep, j.clock['noisy selection'], t = sel.report, time.time() - t, time.time()
         if job is not None and judge.s_per_img:  # the test predictions at the TTA pace just measured (not the validation loader's),
             # at most a quarter of the time left: a pace measured at a busy moment must not starve the final models
-            job.extra_s = min(_tta_images(j.stores, 'test', max(j.folds, 1) + j.with_curated) * judge.s_per_img, 0.25 * job.left())
+            job.extra_s = min(_tta_images(j.stores, 'test', max(j.folds, 1) + j.with_curated, cfg.flips) * judge.s_per_img, 0.25 * job.left())
         j.talk(f"noisy selection: kept {rep['n_kept']} of {rep['n_noisy']} noisy clips"
                + (f" ({rep['n_kept_correct']} with correct labels: precision {rep['precision'] or 0:.2f} vs {rep['base_rate']:.2f} overall)" if 'precision' in rep else ''))
     kept = _kept_names(j.runs) if j.noisy else None  # names, not a path: a copied or moved job folder resumes
@@ -179,7 +179,7 @@ def _summary(j:JobState, final, oof, rep) -> dict:
     models = run_dirs(final) + ([j.runs/'curated'] if j.with_curated else [])
     replace_file(j.runs/'ensemble.json', lambda f: f.write(json.dumps(dict(models=[d.relative_to(j.runs).as_posix() for d in models]), indent=1)))
     n_models = len(models)
-    j.talk(f"predicting {len(j.stores['test'])} test clips with slice-max TTA and flip averaging ({final}"
+    j.talk(f"predicting {len(j.stores['test'])} test clips with slice-max TTA" + (' and flip averaging' if j.cfg.flips else '') + f" ({final}"
            + (' and the curated model' if j.with_curated else '') + ', last checkpoint' + (f', {n_models} models averaged)' if n_models > 1 else ')'))
     tab = predict_test(models, j.stores, j.device)
     save_preds(tab, out/'test_preds.csv')

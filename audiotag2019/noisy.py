@@ -89,7 +89,7 @@ def noisy_selection(cfg:TrainConfig, # the config of both stages (its `noisy_fna
     if own:  # two stages and the noisy clips' predictions (one window each, or every slice × 4 flips)
         todo = [d for d in ('curated', 'curated+noisy') if not (resume and _finished(out/d))]
         nz = stores['train_noisy']
-        imgs = len(ds.noisy) if predict_fn is None else int(N_FLIPS * np.maximum(1, np.ceil(np.asarray(nz.widths) / 128)).sum())
+        imgs = len(ds.noisy) if predict_fn is None else int((N_FLIPS if cfg.flips else 1) * np.maximum(1, np.ceil(np.asarray(nz.widths) / 128)).sum())
         talk = say if _bars(progress) else (lambda m: None)
         if todo: job = Budget(cfg.replace(noisy_fnames=None), (ds, stores), len(todo) if retrain else 1, extra_images=imgs, start=t0, device=device, say=talk)
     kw = dict(resume=resume, overwrite=overwrite, progress=progress, job=job, device=device)
