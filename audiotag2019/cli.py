@@ -396,6 +396,7 @@ def run(root:str, # dataset root in the FSDKaggle2019 layout (train_curated.csv,
         folds:int=None, # the final ensemble: this many fold models averaged (≥ 2), or 1: one model (default: 3 on a CPU, 5 on a GPU)
         noisy:str='auto', # the noisy-clip selection stage: auto (when the root has noisy clips), true or false
         noisy_loss:str=None, # the kept noisy clips' loss: same (the method) or lsoft
+        flips:str=None, # flips as new labels: true or false (default: the preset's: on in `paper`, off in the CPU recipe)
         with_curated:store_true=False, # the noisy stage's curated model joins the final average (no extra training)
         relabel:str=None, # overrides csv from a label review: changed labels replace the csv's, dropped clips are left out
         seed:int=None, # random seed
@@ -408,7 +409,7 @@ def run(root:str, # dataset root in the FSDKaggle2019 layout (train_curated.csv,
        ):
     "The method end to end on a dataset root: stores → curated model → noisy selection → fold ensemble → TTA → validated submission."
     if noisy not in ('auto', 'true', 'false'): raise ValueError(f"noisy must be auto, true or false, not {noisy!r}")
-    kw = {k: v for k, v in dict(noisy_loss=noisy_loss, relabel=relabel, seed=seed, epochs=epochs).items() if v is not None}
+    kw = {k: v for k, v in dict(noisy_loss=noisy_loss, flips=_flag('flips', flips), relabel=relabel, seed=seed, epochs=epochs).items() if v is not None}
     s = run_job(root, out, budget=budget, preset=preset, folds=folds, select_noisy=None if noisy == 'auto' else noisy == 'true', with_curated=with_curated,
                 specs=specs, device=device, resume=resume, overwrite=overwrite, progress='lines' if quiet else True, **kw)
     if 'test_lwlrap' not in s: print(f"submission: {s['submission']}" + (f"  out-of-fold lwlrap {s['oof_lwlrap']:.4f}" if s['oof_lwlrap'] is not None else ''))

@@ -183,6 +183,7 @@ def cpu_recipe(n_train, # training clips (before flips)
     p = passes((arch, width, size))
     bars = [max(1, round(5 * size / 256)), max(2, round(20 * size / 256))]  # the method's 5–20 px were sized for 256 px
     return dict(arch=arch, width=width, size=size, bs=bs, n_batches=None, epochs=int(np.clip(round(p), 4, 60)), lr_max=0.01,
+                flips=False,  # every image as recorded, C outputs: on unseen recordings the flips' 3 extra label sets cost more than they give
                 mixup=bool(p >= MIXUP_PASSES), aug=dict(bar_px=bars, max_zoom=1.2), channels_last=True,  # 1.0–1.2× on this CPU; with
                 precision='bf16' if native_bf16() else 'fp32')  # bf16, 1.65–2.1× fp32 (scripts/bench_train_step.py)
 

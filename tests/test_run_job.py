@@ -18,7 +18,7 @@ def _valid_submission(root, out):
 def test_run_help_lists_the_switches():
     r = _run('run', '-h')
     assert r.returncode == 0, r.stderr
-    for opt in ('--budget', '--preset', '--folds', '--noisy_loss', '--with_curated', '--relabel', '--device', '--resume'): assert opt in r.stdout, opt
+    for opt in ('--budget', '--preset', '--folds', '--noisy_loss', '--flips', '--with_curated', '--relabel', '--device', '--resume'): assert opt in r.stdout, opt
 
 def test_run_with_a_budget_writes_a_valid_submission_in_time(tmp_path):
     root, out = demo_dataset('tiny'), tmp_path/'job'
@@ -38,9 +38,24 @@ def test_run_with_a_budget_writes_a_valid_submission_in_time(tmp_path):
     for i, d in enumerate(finals):  # each final model trained on its own fold, with the kept noisy clips, not on the budget's plan of the job
         c = json.loads((d/'config.json').read_text())['config']
         assert c['noisy_fnames'] == kept and (cut or (c['fold'], c['n_folds']) == (i, 2)), (d, c['fold'], c['n_folds'], c['noisy_fnames'], kept)
+        assert c['flips'] is False, d  # the CPU recipe, as the command chose it: no flips as labels (C outputs)
+    assert 'flip averaging' not in r.stdout, log
     if not cut:  # two folds: two different sets of held-out clips
         v0, v1 = (set(pd.read_csv(d/'valid_preds.csv').fname) for d in finals)
         assert v0 and v1 and not v0 & v1, (len(v0), len(v1))
+
+def test_run_flips_option_reaches_every_model(tmp_path):
+    "`--flips` overrides the preset's: `cpu_demo` trains with flips as labels, `--flips false` without, down to the test predictions."
+    root, out = demo_dataset('tiny'), tmp_path/'job'
+    r = _run('run', root, out, '--preset', 'cpu_demo', '--epochs', 1, '--folds', 2, '--noisy', 'false', '--flips', 'false', '--quiet', cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    _valid_submission(root, out)
+    for f in ('fold0', 'fold1'):
+        meta = json.loads((out/'runs'/'folds'/f/'config.json').read_text())
+        assert meta['config']['flips'] is False and meta['config']['arch'] == 'xresnet10', meta['config']  # cpu_demo's model, its flips off
+    assert 'slice-max TTA (' in r.stdout and 'flip averaging' not in r.stdout, r.stdout
+    bad = _run('run', root, tmp_path/'bad', '--flips', 'maybe', cwd=tmp_path)
+    assert bad.returncode != 0 and '--flips must be true or false' in bad.stdout + bad.stderr, bad.stdout + bad.stderr
 
 def test_run_killed_then_resumed(tmp_path):
     root, out = demo_dataset('tiny'), tmp_path/'job'
