@@ -39,6 +39,7 @@ CANDIDATES = {  # name → (run_job arguments, what it tests)
     'band': (dict(band_norm=True), "each mel band's mean over time subtracted first (BandNorm): a microphone's EQ cancels"),
     'drop3': (dict(dropout=0.3), 'dropout 0.3 before the last layer'),
     'band+drop3': (dict(band_norm=True, dropout=0.3), 'BandNorm + dropout 0.3'),
+    'flips': (dict(flips=True), "the method's flips as labels (the CPU recipe before it dropped them)"),
     'noflips+mixup': (dict(flips=False, mixup=True), "no flips as labels + the method's mixup"),
     'lr2': (dict(lr_max=0.02), 'one-cycle peak learning rate 0.02 (recipe 0.01)'),
     'lr05': (dict(lr_max=0.005), 'one-cycle peak learning rate 0.005 (recipe 0.01)'),
